@@ -1,0 +1,56 @@
+"""otel_eventtracking: analytics events as OpenTelemetry log records, event-tracking compatible.
+
+``emit`` named events with nested data; contexts entered around the call are merged in; each
+event is routed through processors to exporters and reaches the OTel LoggerProvider.
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import tracker
+from .__about__ import VERSION as __version__
+from .batching import BatchingRoutingBackend
+from .config import configure
+from .event import Event
+from .exceptions import EventEmissionExit, ImproperlyConfigured
+from .routing import RoutingBackend
+from .tracker import Tracker, emit, get_tracker, register_tracker
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Flush every registered tracker's pipeline; True only if every event so far was delivered."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    ok = True
+    for t in tracker.registered_trackers():
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ok = t.flush(remaining) and ok
+    return ok
+
+
+def shutdown(timeout: float | None = None) -> bool:
+    """Flush and stop every registered tracker's pipeline; True only if everything was delivered."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    ok = True
+    for t in tracker.registered_trackers():
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ok = t.shutdown(remaining) and ok
+    return ok
+
+
+__all__ = [
+    "BatchingRoutingBackend",
+    "Event",
+    "EventEmissionExit",
+    "ImproperlyConfigured",
+    "RoutingBackend",
+    "Tracker",
+    "__version__",
+    "configure",
+    "emit",
+    "flush",
+    "get_tracker",
+    "register_tracker",
+    "shutdown",
+    "tracker",
+]

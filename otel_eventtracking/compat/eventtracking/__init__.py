@@ -1,0 +1,1 @@
+"""Shim of the ``eventtracking`` package (see :mod:`otel_eventtracking.compat`)."""

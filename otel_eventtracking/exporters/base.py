@@ -1,0 +1,74 @@
+"""The exporter base class: an OTel ``LogRecordExporter`` that also works on Events and dicts."""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+
+from ..event import Event, coerce_event
+from ..exceptions import ImproperlyConfigured, UnserializableEventError
+from ..serialize import UnserializablePolicy
+from ..stats import Counters, SummaryLog
+
+log = logging.getLogger(__name__)
+_summary = SummaryLog(log)
+
+SUCCESS = LogRecordExportResult.SUCCESS
+FAILURE = LogRecordExportResult.FAILURE
+
+
+class EventExporter(LogRecordExporter, abc.ABC):
+    """Base of every exporter here.
+
+    Subclasses implement :meth:`export_events`. The base supplies the OTel ``export`` (any SDK
+    log record becomes an Event: body -> data, attributes -> context), the upstream ``send``
+    (one event dict), counters (``exported``, ``failed``, ``dropped.<reason>``) and the
+    ``unserializable`` policy: ``"drop"`` counts and logs an event that cannot be written,
+    ``"str"`` writes ``str(value)`` for the offending values instead.
+    """
+
+    def __init__(self, *, unserializable: UnserializablePolicy = "drop") -> None:
+        if unserializable not in ("drop", "str"):
+            raise ImproperlyConfigured(f"unserializable must be 'drop' or 'str', got {unserializable!r}")
+        self.unserializable: UnserializablePolicy = unserializable
+        self.counters = Counters()
+
+    @abc.abstractmethod
+    def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
+        """Write a batch of events; SUCCESS when every event was written or counted as dropped."""
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        return self.export_events([Event.from_log_record(record) for record in batch])
+
+    def send(self, event: Event | Mapping[str, Any]) -> None:
+        """Upstream backend API: export one event (an upstream dict or an Event) right now."""
+        self.export_events((coerce_event(event),))
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        return None
+
+    # -- helpers for subclasses -----------------------------------------------------------------
+    def drop(self, event: Event, reason: str, message: str, *args: object) -> None:
+        """Count a dropped event under ``dropped.<reason>`` and log it (once per interval)."""
+        self.counters.add(f"dropped.{reason}")
+        self.report(reason, 1, message, *args)
+
+    def report(self, key: str, n: int, message: str, *args: object) -> None:
+        """Log a problem affecting ``n`` events, at most once per interval per key."""
+        _summary.report(f"{key}:{id(self)}", n, f"{type(self).__name__}: {message}", *args)
+
+    def convert_each(self, events: Sequence[Event], convert: Any) -> Iterator[tuple[Event, Any]]:
+        """(event, convert(event)) for each event; unserialisable events are dropped and counted."""
+        for event in events:
+            try:
+                yield event, convert(event)
+            except UnserializableEventError as exc:
+                self.drop(event, "unserializable", "event %r not exported: %s", event.name, exc)

@@ -1,0 +1,39 @@
+"""Keep exported events in memory: for tests, notebooks and assertions in user code."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.sdk._logs.export import LogRecordExportResult
+
+from ..event import Event
+from .base import SUCCESS, EventExporter
+
+
+class InMemoryExporter(EventExporter):
+    """Stores every Event it is given; ``dicts()`` returns them in upstream dict form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._events: list[Event] = []
+
+    def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
+        with self._lock:
+            self._events.extend(events)
+        self.counters.add("exported", len(events))
+        return SUCCESS
+
+    @property
+    def events(self) -> list[Event]:
+        with self._lock:
+            return list(self._events)
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [event.as_dict() for event in self.events]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+from opentelemetry import context as otel_context
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from otel_eventtracking import tracker as tracker_module
+from otel_eventtracking.compat import uninstall
+
+
+class Recorder:
+    """An upstream-style backend: records every event dict it is sent."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+
+    def send(self, event: dict) -> None:
+        self.events.append(event)
+
+
+@pytest.fixture(autouse=True)
+def clean_otel_context():
+    """Each test starts with an empty OTel Context (no contexts, span or baggage left over)."""
+    token = otel_context.attach(otel_context.Context())
+    yield
+    otel_context.detach(token)
+
+
+@pytest.fixture(autouse=True)
+def clean_registry():
+    saved = dict(tracker_module.TRACKERS)
+    tracker_module.TRACKERS.clear()
+    yield
+    for t in tracker_module.TRACKERS.values():
+        if t not in saved.values():
+            t.shutdown(timeout=5)
+    tracker_module.TRACKERS.clear()
+    tracker_module.TRACKERS.update(saved)
+    uninstall()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def tracer():
+    """A real SDK tracer (not global) whose finished spans are kept in memory."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("tests")
+    tracer.exporter = exporter  # type: ignore[attr-defined]
+    return tracer
+
+
+@pytest.fixture
+def log_pipeline():
+    """A real SDK LoggerProvider exporting synchronously into memory."""
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=Resource.create({"service.name": "tests"}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    yield provider, exporter
+    provider.shutdown()
