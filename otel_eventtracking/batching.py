@@ -54,6 +54,11 @@ class BatchingRoutingBackend(RoutingBackend):
     ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"drop"``
     drops the newest event with a count, ``"block"`` makes the caller wait up to
     ``block_timeout`` seconds for room and then drops with a count.
+
+    Counters (``node_stats()``): ``queued`` (waiting now), ``dequeued`` (taken by the worker),
+    ``exported`` (in batches every backend below accepted), ``failed`` (in batches some backend
+    below did not fully deliver: see that backend's own counters), ``dropped.queue_full`` and
+    ``dropped.shutdown`` (never queued), ``batches``.
     """
 
     def __init__(
@@ -194,10 +199,10 @@ class BatchingRoutingBackend(RoutingBackend):
             ok = False
         self.counters.add("batches")
         if ok:
-            self.counters.add("delivered", len(batch))
+            self.counters.add("exported", len(batch))
         else:
             self._dirty = True
-            self.counters.add("incomplete", len(batch))
+            self.counters.add("failed", len(batch))
 
     # -- control --------------------------------------------------------------------------------
     def queued(self) -> int:

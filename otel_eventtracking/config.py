@@ -43,7 +43,9 @@ ENV_LOG_RECORDS = "OTEL_EVENTTRACKING_LOG_RECORDS"
 def import_engine(engine: str, path: str) -> Any:
     """The class or factory named by ``engine`` (upstream paths mapped), or ImproperlyConfigured."""
     if not isinstance(engine, str) or "." not in engine:
-        raise ImproperlyConfigured(f"{path}: ENGINE must be a dotted path such as 'package.module.Class', got {engine!r}")
+        raise ImproperlyConfigured(
+            f"{path}: ENGINE must be a dotted path such as 'package.module.Class', got {engine!r}"
+        )
     target = ENGINE_ALIASES.get(engine, engine)
     module_name, _, attr = target.rpartition(".")
     try:
@@ -135,9 +137,7 @@ def configure(
     from . import tracker as _tracker
 
     built_backends = build_backends(backends) if backends is not None else default_backends()
-    built = _tracker.Tracker(
-        backends=built_backends, processors=build_processors(processors), **tracker_options
-    )
+    built = _tracker.Tracker(backends=built_backends, processors=build_processors(processors), **tracker_options)
     with _tracker._registry_lock:
         previous = _tracker.TRACKERS.get(name)
         _tracker.register_tracker(built, name)

@@ -79,9 +79,14 @@ class ContextStack:
 EMPTY_STACK = ContextStack(())
 
 
+def stack_in(ctx: otel_context.Context) -> ContextStack:
+    """The context stack stored in an OTel Context (empty when none was entered)."""
+    stack = ctx.get(STACK_KEY)
+    return stack if isinstance(stack, ContextStack) else EMPTY_STACK
+
+
 def current_stack() -> ContextStack:
-    stack = _otel.current_context().get(STACK_KEY)
-    return stack if stack is not None else EMPTY_STACK
+    return stack_in(_otel.current_context())
 
 
 def _as_values(name: str, ctx: Any) -> dict[str, Any]:
@@ -93,8 +98,7 @@ def _as_values(name: str, ctx: Any) -> dict[str, Any]:
         except (TypeError, ValueError):
             pass
     raise TypeError(
-        f"context {name!r} must be a mapping of keys to values (e.g. {{'user_id': 42}}), "
-        f"got {type(ctx).__name__}"
+        f"context {name!r} must be a mapping of keys to values (e.g. {{'user_id': 42}}), got {type(ctx).__name__}"
     )
 
 
@@ -117,9 +121,13 @@ def _baggage_value(key: str, value: Any) -> str | None:
 def _span_value(value: Any) -> Any:
     if isinstance(value, _SCALARS):
         return value
-    if isinstance(value, list | tuple) and value and all(type(v) is type(value[0]) for v in value):
-        if isinstance(value[0], _SCALARS):
-            return tuple(value)
+    if (
+        isinstance(value, list | tuple)
+        and value
+        and isinstance(value[0], _SCALARS)
+        and all(type(v) is type(value[0]) for v in value)
+    ):
+        return tuple(value)
     return str(value)
 
 
@@ -151,7 +159,7 @@ def enter(name: str, ctx: Any, projection: Projection) -> None:
     """Enter (or replace, keeping its position) the context called ``name``."""
     values = _as_values(name, ctx)
     current = _otel.current_context()
-    stack = current.get(STACK_KEY) or EMPTY_STACK
+    stack = stack_in(current)
     frame = _Frame(name, values)
     if stack.find(name) is not None:
         frames = tuple(frame if f.name == name else f for f in stack.frames)
@@ -167,10 +175,10 @@ def enter(name: str, ctx: Any, projection: Projection) -> None:
         _project_to_span(values, projection)
 
 
-def exit(name: str, projection: Projection) -> None:  # noqa: A001 - mirrors exit_context
+def exit(name: str, projection: Projection) -> None:
     """Remove the context called ``name``; KeyError when it was never entered (as upstream)."""
     current = _otel.current_context()
-    stack: ContextStack = current.get(STACK_KEY) or EMPTY_STACK
+    stack = stack_in(current)
     frame = stack.find(name)
     if frame is None:
         raise KeyError(name)

@@ -11,15 +11,15 @@ class ImproperlyConfigured(ValueError):
     """
 
 
-class EventEmissionExit(Exception):  # noqa: N818 - upstream name
+class EventEmissionExit(Exception):
     """Raised by a processor to stop an event from reaching the backends below it."""
 
 
-class NoBackendEnabled(Exception):  # noqa: N818 - upstream name
+class NoBackendEnabled(Exception):
     """Raised by a backend that declines an event because it is switched off."""
 
 
-class NoTransformerImplemented(Exception):  # noqa: N818 - upstream name
+class NoTransformerImplemented(Exception):
     """Raised by a backend that has no transformer for an event's name."""
 
 

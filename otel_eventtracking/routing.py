@@ -247,9 +247,7 @@ class RoutingBackend:
                 if returned is None:
                     continue
                 if not isinstance(returned, Mapping):
-                    raise TypeError(
-                        f"processor returned {type(returned).__name__}; return the event dict, or None"
-                    )
+                    raise TypeError(f"processor returned {type(returned).__name__}; return the event dict, or None")
                 current = dict(returned)
             except Exception as exc:
                 if is_emission_exit(exc):
@@ -344,6 +342,5 @@ class RoutingBackend:
         """Counters of this node and every node and backend below, keyed by path
         (``root``, ``root/tracking_logs``, ``root/tracking_logs/logger``)."""
         return {
-            path: node.node_stats() if isinstance(node, RoutingBackend) else node.stats()
-            for path, node in self.walk()
+            path: node.node_stats() if isinstance(node, RoutingBackend) else node.stats() for path, node in self.walk()
         }

@@ -26,11 +26,6 @@ class Counters:
         with self._lock:
             return self._counts[name]
 
-    def lost(self) -> int:
-        """Events this node failed to deliver: every ``dropped.*`` and ``failed`` count."""
-        with self._lock:
-            return sum(v for k, v in self._counts.items() if k == "failed" or k.startswith("dropped."))
-
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(sorted(self._counts.items()))
@@ -55,13 +50,19 @@ class SummaryLog:
     ) -> None:
         now = time.monotonic()
         with self._lock:
+            first = key not in self._state
             last, pending = self._state.get(key, (float("-inf"), 0))
             pending += n
             if now - last < self.interval:
                 self._state[key] = (last, pending)
                 return
             self._state[key] = (now, 0)
-        self._logger.log(level, message + " (%d event(s) since the last report)", *args, pending, exc_info=exc_info)
+        if first:
+            self._logger.log(level, message, *args, exc_info=exc_info)
+        else:
+            self._logger.log(
+                level, message + " (%d occurrence(s) since the last report)", *args, pending, exc_info=exc_info
+            )
 
     def pending(self, key: str) -> int:
         with self._lock:

@@ -129,7 +129,7 @@ class Tracker:
         return self.context_locator.get()
 
     def resolve_context(self) -> dict[str, Any]:
-        """The merged context (later contexts override earlier keys)."""
+        """The merged context (later contexts override earlier keys); a fresh dict."""
         if self._native_contexts:
             return dict(_ctx.current_stack().merged)
         merged: dict[str, Any] = {}
@@ -137,12 +137,12 @@ class Tracker:
             merged.update(values)
         return merged
 
-    def enter_context(self, name: str, ctx: Mapping[str, Any]) -> None:
+    def enter_context(self, name: str, ctx: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         """Add the named context for this thread/task; re-entering a name replaces its values."""
         if self._native_contexts:
             _ctx.enter(name, ctx, self.projection)
         else:
-            self.context_locator.get()[name] = ctx
+            self.context_locator.get()[name] = dict(ctx)
 
     def exit_context(self, name: str) -> None:
         """Remove the named context; KeyError if it is not entered here."""
@@ -157,16 +157,17 @@ class Tracker:
 
         ``tracker.context({...})`` (no name, as in the upstream README) uses a unique name.
         """
-        if ctx is None:
-            if not isinstance(name, Mapping):
-                raise TypeError("context() needs a name and a mapping: context('request', {'user_id': 42})")
-            name, ctx = f"anonymous-{next(_anonymous)}", name
-        assert isinstance(name, str)
-        self.enter_context(name, ctx)
+        if ctx is not None and isinstance(name, str):
+            context_name, values = name, ctx
+        elif ctx is None and isinstance(name, Mapping):
+            context_name, values = f"anonymous-{next(_anonymous)}", name
+        else:
+            raise TypeError("context() needs a name and a mapping: context('request', {'user_id': 42})")
+        self.enter_context(context_name, values)
         try:
             yield
         finally:
-            self.exit_context(name)
+            self.exit_context(context_name)
 
     # -- emitting ---------------------------------------------------------------------------------
     def emit(self, name: str | None = None, data: Any = None) -> None:
@@ -177,7 +178,7 @@ class Tracker:
         """
         if self._native_contexts:
             current = _current_context()
-            stack = current.get(_STACK_KEY)
+            stack: _ctx.ContextStack | None = current.get(_STACK_KEY)  # type: ignore[assignment]
             event = Event(
                 name or UNKNOWN_EVENT_TYPE,
                 self._time_ns(),

@@ -64,7 +64,9 @@ def test_threads_see_only_their_own_contexts_under_concurrency():
     assert t.flush(30)
     events = mem.events
     assert len(events) == threads * per_thread
-    leaks = [e for e in events if e.context["thread"] != e.data["thread"] or e.context["user_id"] != e.data["thread"] * 10]
+    leaks = [
+        e for e in events if e.context["thread"] != e.data["thread"] or e.context["user_id"] != e.data["thread"] * 10
+    ]
     wrong_inner = [e for e in events if e.context["n"] != e.data["n"] - e.data["n"] % 100]
     assert leaks == [] and wrong_inner == []
     assert t.resolve_context() == {"thread": "main"}

@@ -16,14 +16,27 @@ def test_event_reaches_logger_provider_with_all_fields(log_pipeline, tracer):
     t = Tracker(logger_provider=provider)
     t.enter_context("request", {"user_id": 10938, "course_id": "course-v1:edX+X+1", "roles": ["staff"], "none": None})
     with tracer.start_as_current_span("req") as span:
-        t.emit("problem.check", {"answer": {"q1": [1, 2]}, "when": dt.datetime(2020, 1, 2, tzinfo=dt.UTC),
-                                 "price": decimal.Decimal("1.50"), "tags": {"b", "a"}, 3: "int-key"})
+        t.emit(
+            "problem.check",
+            {
+                "answer": {"q1": [1, 2]},
+                "when": dt.datetime(2020, 1, 2, tzinfo=dt.UTC),
+                "price": decimal.Decimal("1.50"),
+                "tags": {"b", "a"},
+                3: "int-key",
+            },
+        )
         sc = span.get_span_context()
     assert t.flush(5)
     (record,) = [r.log_record for r in exporter.get_finished_logs()]
     assert record.event_name == "problem.check"
-    assert record.body == {"answer": {"q1": [1, 2]}, "when": "2020-01-02T00:00:00+00:00", "price": "1.50",
-                           "tags": ["a", "b"], "3": "int-key"}
+    assert record.body == {
+        "answer": {"q1": [1, 2]},
+        "when": "2020-01-02T00:00:00+00:00",
+        "price": "1.50",
+        "tags": ["a", "b"],
+        "3": "int-key",
+    }
     assert dict(record.attributes) == {"user_id": 10938, "course_id": "course-v1:edX+X+1", "roles": ("staff",)}
     assert record.trace_id == sc.trace_id and record.span_id == sc.span_id
     assert record.timestamp and abs(record.timestamp - dt.datetime.now(dt.UTC).timestamp() * 1e9) < 10e9

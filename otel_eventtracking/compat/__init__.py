@@ -32,10 +32,12 @@ class _AliasLoader(importlib.abc.Loader):
 class ShimFinder(importlib.abc.MetaPathFinder):
     """Resolves ``eventtracking`` and its submodules to the shim modules (and nothing else)."""
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname != _PREFIX and not fullname.startswith(_PREFIX + "."):
             return None
-        target_name = _TARGET + fullname[len(_PREFIX):]
+        target_name = _TARGET + fullname[len(_PREFIX) :]
         try:
             found = importlib.util.find_spec(target_name)
         except ModuleNotFoundError:

@@ -34,7 +34,7 @@ class JsonLinesExporter(EventExporter):
         unserializable: UnserializablePolicy = "drop",
     ) -> None:
         super().__init__(unserializable=unserializable)
-        self.path = None if path in (None, "-") else os.fspath(path)  # type: ignore[arg-type]
+        self.path = None if path is None or path == "-" else os.fspath(path)
         self._stream = stream
         self._file: IO[str] | None = None
         self.include_trace_context = include_trace_context

@@ -62,8 +62,12 @@ class LoggerExporter(EventExporter):
         for event, line in self.convert_each(events, self.format):
             if limit is not None and len(line) > limit:
                 self.drop(
-                    event, "oversize", "event %r is %d characters, over max_event_size=%d; not logged",
-                    event.name, len(line), limit,
+                    event,
+                    "oversize",
+                    "event %r is %d characters, over max_event_size=%d; not logged",
+                    event.name,
+                    len(line),
+                    limit,
                 )
                 continue
             self.event_logger.log(self.level, line)

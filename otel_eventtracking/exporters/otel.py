@@ -121,8 +121,9 @@ class LogRecordExporterAdapter(EventExporter):
             self.counters.add("exported", len(records))
             return SUCCESS
         self.counters.add("failed", len(records))
-        self.report("failed", len(records), "%s failed to export %d event(s)", type(self.exporter).__name__,
-                    len(records))
+        self.report(
+            "failed", len(records), "%s failed to export %d event(s)", type(self.exporter).__name__, len(records)
+        )
         return FAILURE
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:

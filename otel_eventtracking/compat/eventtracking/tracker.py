@@ -17,7 +17,7 @@ UTC = _dt.UTC
 class Tracker(_Tracker):
     """The otel_eventtracking Tracker, reading its clock through this module's ``datetime``."""
 
-    def _time_ns(self) -> int:  # type: ignore[override]
+    def _time_ns(self) -> int:
         return datetime_to_ns(datetime.now(UTC))
 
 

@@ -1,0 +1,213 @@
+"""Batching node: worker, flush, queue policies, counters, shutdown, exit and fork."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+from opentelemetry.sdk._logs.export import LogRecordExportResult
+
+import otel_eventtracking
+from otel_eventtracking import BatchingRoutingBackend, ImproperlyConfigured, Tracker, tracker
+from otel_eventtracking.exporters import EventExporter, InMemoryExporter
+
+
+class GatedExporter(EventExporter):
+    """Blocks in export until released: makes the queue fill up deterministically."""
+
+    def __init__(self, fail: bool = False):
+        super().__init__()
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.fail = fail
+        self.names: list[str] = []
+
+    def export_events(self, events):
+        self.entered.set()
+        self.gate.wait(10)
+        if self.fail:
+            self.counters.add("failed", len(events))
+            return LogRecordExportResult.FAILURE
+        self.names.extend(e.name for e in events)
+        self.counters.add("exported", len(events))
+        return LogRecordExportResult.SUCCESS
+
+
+def test_events_leave_the_caller_thread_and_flush_delivers_them():
+    seen_threads = set()
+
+    def proc(event):
+        seen_threads.add(threading.current_thread().name)
+        return event
+
+    mem = InMemoryExporter()
+    node = BatchingRoutingBackend({"mem": mem}, processors=[proc], max_batch_size=10, schedule_delay=30)
+    t = Tracker(backends={"batch": node}, emit_log_records=False)
+    for i in range(25):
+        t.emit("e", {"i": i})
+    assert t.flush(5) is True
+    assert [e.data["i"] for e in mem.events] == list(range(25))
+    assert seen_threads == {"otel-eventtracking-batch"}
+    stats = node.node_stats()
+    assert stats["exported"] == 25 and stats["queued"] == 0 and stats["dequeued"] == 25
+
+
+def test_full_batches_are_exported_without_waiting_for_the_delay():
+    mem = InMemoryExporter()
+    node = BatchingRoutingBackend({"mem": mem}, max_batch_size=5, schedule_delay=60)
+    for i in range(5):
+        node.send({"name": f"e{i}"})
+    deadline = time.monotonic() + 5
+    while len(mem.events) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(mem.events) == 5
+    node.shutdown(5)
+
+
+def test_queue_full_drop_newest_is_counted_and_flush_reports_the_loss(caplog):
+    exp = GatedExporter()
+    node = BatchingRoutingBackend({"g": exp}, max_queue_size=3, max_batch_size=1, schedule_delay=0.01)
+    node.send({"name": "first"})
+    assert exp.entered.wait(5)  # the worker holds "first"; the queue is empty again
+    results = [node.send({"name": f"q{i}"}) for i in range(5)]
+    assert results == [True, True, True, False, False]
+    exp.gate.set()
+    assert node.force_flush(5) is False  # two events were lost since the last flush
+    assert exp.names == ["first", "q0", "q1", "q2"]
+    assert node.counters.get("dropped.queue_full") == 2
+    assert sum("queue full (max_queue_size=3)" in r.getMessage() for r in caplog.records) == 1
+    node.send({"name": "after"})
+    assert node.force_flush(5) is True  # clean again
+    node.shutdown(5)
+
+
+def test_block_policy_waits_for_room_then_drops_on_timeout():
+    exp = GatedExporter()
+    node = BatchingRoutingBackend(
+        {"g": exp}, max_queue_size=1, max_batch_size=1, schedule_delay=0.01, on_full="block", block_timeout=0.2
+    )
+    node.send({"name": "held"})
+    assert exp.entered.wait(5)
+    assert node.send({"name": "queued"}) is True
+    started = time.monotonic()
+    assert node.send({"name": "times-out"}) is False
+    assert 0.15 < time.monotonic() - started < 2
+    assert node.counters.get("dropped.queue_full") == 1
+    # with room made while it waits, a blocked caller gets in
+    releaser = threading.Timer(0.1, exp.gate.set)
+    releaser.start()
+    node.block_timeout = 5
+    assert node.send({"name": "unblocked"}) is True
+    assert node.force_flush(5) is False  # "times-out" was lost
+    assert exp.names == ["held", "queued", "unblocked"]
+    node.shutdown(5)
+
+
+def test_failed_exports_make_flush_false():
+    exp = GatedExporter(fail=True)
+    exp.gate.set()
+    t = Tracker(backends={"b": BatchingRoutingBackend({"g": exp})}, emit_log_records=False)
+    t.emit("lost")
+    assert t.flush(5) is False
+    assert t.stats()["root/b/g"] == {"failed": 1}
+    assert t.stats()["root/b"]["failed"] == 1
+
+
+def test_flush_timeout_returns_false():
+    exp = GatedExporter()
+    node = BatchingRoutingBackend({"g": exp}, schedule_delay=0.01)
+    node.send({"name": "stuck"})
+    assert exp.entered.wait(5)
+    assert node.force_flush(0.1) is False
+    exp.gate.set()
+    assert node.force_flush(5) is True
+    node.shutdown(5)
+
+
+def test_shutdown_delivers_then_refuses_with_a_count():
+    mem = InMemoryExporter()
+    node = BatchingRoutingBackend({"mem": mem}, schedule_delay=60)
+    node.send({"name": "before"})
+    assert node.shutdown(5) is True
+    assert [e.name for e in mem.events] == ["before"]
+    assert node.send({"name": "after"}) is False
+    assert node.counters.get("dropped.shutdown") == 1
+    assert node.shutdown(5) is True  # idempotent
+
+
+def test_module_flush_and_shutdown_cover_every_registered_tracker():
+    a, b = InMemoryExporter(), InMemoryExporter()
+    tracker.register_tracker(
+        Tracker(backends={"n": BatchingRoutingBackend({"a": a}, schedule_delay=60)}, emit_log_records=False), "a"
+    )
+    tracker.register_tracker(
+        Tracker(backends={"n": BatchingRoutingBackend({"b": b}, schedule_delay=60)}, emit_log_records=False), "b"
+    )
+    tracker.get_tracker("a").emit("to.a")
+    tracker.get_tracker("b").emit("to.b")
+    assert otel_eventtracking.flush(5) is True
+    assert [e.name for e in a.events] == ["to.a"] and [e.name for e in b.events] == ["to.b"]
+    tracker.get_tracker("a").emit("late")
+    assert otel_eventtracking.shutdown(5) is True
+    assert [e.name for e in a.events] == ["to.a", "late"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_queue_size": 0}, "max_queue_size must be >= 1"),
+        ({"max_batch_size": "5"}, "max_batch_size must be a int"),
+        ({"schedule_delay": -1}, "schedule_delay must be >= 0.001"),
+        ({"on_full": "wait"}, "on_full must be 'drop' or 'block'"),
+    ],
+)
+def test_bad_options(kwargs, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        BatchingRoutingBackend(**kwargs)
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
+
+
+def test_events_are_flushed_at_interpreter_exit(tmp_path):
+    out = tmp_path / "exit.jsonl"
+    result = _run(f"""
+        from otel_eventtracking import BatchingRoutingBackend, Tracker
+        from otel_eventtracking.exporters import JsonLinesExporter
+        node = BatchingRoutingBackend({{"j": JsonLinesExporter({str(out)!r})}}, schedule_delay=600)
+        t = Tracker(backends={{"b": node}})
+        for i in range(1000):
+            t.emit("at.exit", {{"i": i}})
+    """)
+    assert result.returncode == 0, result.stderr
+    assert len(out.read_text().splitlines()) == 1000
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_drops_parent_queue_and_restarts_its_worker(tmp_path):
+    out = tmp_path / "fork.jsonl"
+    result = _run(f"""
+        import os
+        from otel_eventtracking import BatchingRoutingBackend, Tracker
+        from otel_eventtracking.exporters import JsonLinesExporter
+        node = BatchingRoutingBackend({{"j": JsonLinesExporter({str(out)!r})}}, schedule_delay=600)
+        t = Tracker(backends={{"b": node}}, emit_log_records=False)
+        t.emit("parent.queued")
+        pid = os.fork()
+        if pid == 0:
+            t.emit("child.event")
+            ok = t.flush(5)
+            os._exit(0 if ok else 3)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        assert t.flush(5)
+    """)
+    assert result.returncode == 0, result.stderr
+    names = sorted(line.split('"name":"')[1].split('"')[0] for line in out.read_text().splitlines())
+    assert names == ["child.event", "parent.queued"]  # the parent's event written once, by the parent
