@@ -6,12 +6,11 @@ event is routed through processors to exporters and reaches the OTel LoggerProvi
 
 from __future__ import annotations
 
-import time
-
 from . import tracker
 from .__about__ import VERSION as __version__
 from .batching import BatchingRoutingBackend
 from .config import configure
+from .deadline import all_within
 from .event import Event
 from .exceptions import EventEmissionExit, ImproperlyConfigured
 from .routing import RoutingBackend
@@ -20,22 +19,12 @@ from .tracker import Tracker, emit, get_tracker, register_tracker
 
 def flush(timeout: float | None = None) -> bool:
     """Flush every registered tracker's pipeline; True only if every event so far was delivered."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    ok = True
-    for t in tracker.registered_trackers():
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        ok = t.flush(remaining) and ok
-    return ok
+    return all_within(tracker.registered_trackers(), Tracker.flush, timeout)
 
 
 def shutdown(timeout: float | None = None) -> bool:
     """Flush and stop every registered tracker's pipeline; True only if everything was delivered."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    ok = True
-    for t in tracker.registered_trackers():
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        ok = t.shutdown(remaining) and ok
-    return ok
+    return all_within(tracker.registered_trackers(), Tracker.shutdown, timeout)
 
 
 __all__ = [

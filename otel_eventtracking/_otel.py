@@ -100,7 +100,7 @@ def emit(
             severity_number=EVENT_SEVERITY,
             body=body,
             attributes=attributes,
-            event_name=name,
+            event_name=str(name),  # the OTLP encoder fails a whole batch on a non-str name
         )
     )
 
@@ -130,7 +130,7 @@ def readable_record(
         severity_number=EVENT_SEVERITY,
         body=body,
         attributes=dict(attributes),
-        event_name=name,
+        event_name=str(name),
     )
     return ReadableLogRecord(log_record=record, resource=resource, instrumentation_scope=SCOPE)
 

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
+from .deadline import Deadline, all_within
 from .event import Event, coerce_event
 from .exceptions import ImproperlyConfigured
 from .routing import RoutingBackend
@@ -151,6 +152,7 @@ class BatchingRoutingBackend(RoutingBackend):
             self._worker = threading.Thread(target=self._run, name=name, daemon=True)
             self._running = True
             self._worker.start()
+        _keep_exit_hook_last()
 
     # -- worker thread --------------------------------------------------------------------------
     def _run(self) -> None:
@@ -215,7 +217,7 @@ class BatchingRoutingBackend(RoutingBackend):
         True only if all of it reached every backend and nothing was dropped since the
         previous flush; False (with a log line) on timeout or loss.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         marker = _FlushMarker()
         if self._running and self._worker is not None and self._worker.is_alive():
             self._queue.append(marker)
@@ -226,26 +228,24 @@ class BatchingRoutingBackend(RoutingBackend):
         else:  # no worker (never used, shut down, or forked): drain on this thread
             self._queue.append(marker)
             self._drain()
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        return super().force_flush(remaining) and marker.ok
+        return super().force_flush(deadline.remaining()) and marker.ok
 
     def shutdown(self, timeout: float | None = None) -> bool:
         """Stop taking events, deliver what is queued, stop the worker and shut the backends down."""
         if self._closed and not self._running:
             return True
         self._closed = True
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         ok = self.force_flush(timeout)
         self._stopping = True
         self._wake.set()
         worker = self._worker
         if worker is not None and worker.is_alive() and worker is not threading.current_thread():
-            worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            worker.join(deadline.remaining())
         self._running = False
         with self._room:
             self._room.notify_all()
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        return super().shutdown(remaining) and ok
+        return super().shutdown(deadline.remaining()) and ok
 
     def node_stats(self) -> dict[str, int]:
         return {**self.counters.snapshot(), "queued": self.queued(), "dequeued": self._dequeued}
@@ -294,10 +294,15 @@ def exit_timeout() -> float:
 
 
 def _at_exit() -> None:
-    deadline = time.monotonic() + exit_timeout()
-    for node in live_nodes():
-        if not node._closed:
-            node.shutdown(max(0.0, deadline - time.monotonic()))
+    all_within([n for n in live_nodes() if not n._closed], BatchingRoutingBackend.shutdown, exit_timeout())
+
+
+def _keep_exit_hook_last() -> None:
+    # atexit runs handlers last-in first-out. Re-registering whenever a worker starts puts our
+    # flush ahead of the SDK's own provider shutdown (registered when the provider was made), so
+    # the events we hand to a LoggerProvider at exit are still exported by it.
+    atexit.unregister(_at_exit)
+    atexit.register(_at_exit)
 
 
 if hasattr(os, "register_at_fork"):

@@ -10,11 +10,11 @@ logged (once per interval, with a count) and isolated; it never reaches the emit
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from .deadline import all_within
 from .event import Event, coerce_event
 from .exceptions import EventEmissionExit, ImproperlyConfigured, is_declined, is_emission_exit
 from .stats import Counters, SummaryLog
@@ -311,18 +311,11 @@ class RoutingBackend:
     # -- lifecycle ----------------------------------------------------------------------------
     def force_flush(self, timeout: float | None = None) -> bool:
         """Flush every node and exporter below; False if anything was not delivered in time."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        ok = True
-        for child in self.children():
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ok = child.force_flush(remaining) and ok
-        return ok
+        return all_within(self.children(), lambda child, left: child.force_flush(left), timeout)
 
     def shutdown(self, timeout: float | None = None) -> bool:
-        ok = True
-        for child in self.children():
-            ok = child.shutdown(timeout) and ok
-        return ok
+        """Shut down every node and exporter below (within one shared timeout)."""
+        return all_within(self.children(), lambda child, left: child.shutdown(left), timeout)
 
     def walk(self, path: str = "root") -> Iterator[tuple[str, Child | RoutingBackend]]:
         """(path, node) for this node and everything below it, parents first."""

@@ -189,6 +189,25 @@ def test_events_are_flushed_at_interpreter_exit(tmp_path):
     assert len(out.read_text().splitlines()) == 1000
 
 
+def test_log_records_emitted_just_before_exit_reach_the_sdk_exporter(tmp_path):
+    out = tmp_path / "sdk.jsonl"
+    result = _run(f"""
+        from opentelemetry import _logs
+        from opentelemetry.sdk._logs import LoggerProvider
+        from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+        from otel_eventtracking import Tracker
+        from otel_eventtracking.exporters import JsonLinesExporter
+        provider = LoggerProvider()  # registers its own atexit shutdown
+        provider.add_log_record_processor(BatchLogRecordProcessor(JsonLinesExporter({str(out)!r})))
+        _logs.set_logger_provider(provider)
+        t = Tracker()
+        for i in range(500):
+            t.emit("sdk.at.exit", {{"i": i}})
+    """)
+    assert result.returncode == 0, result.stderr
+    assert len(out.read_text().splitlines()) == 500
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_forked_child_drops_parent_queue_and_restarts_its_worker(tmp_path):
     out = tmp_path / "fork.jsonl"

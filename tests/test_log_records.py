@@ -53,6 +53,14 @@ def test_events_outside_a_span_have_no_trace_ids(log_pipeline):
     assert record.body == {}
 
 
+def test_non_string_event_names_become_strings_for_otlp(log_pipeline):
+    provider, exporter = log_pipeline
+    t = Tracker(logger_provider=provider)
+    t.emit(404, {"a": 1})
+    assert t.flush(5)
+    assert exporter.get_finished_logs()[0].log_record.event_name == "404"
+
+
 def test_log_records_can_be_switched_off(log_pipeline):
     provider, exporter = log_pipeline
     t = Tracker(logger_provider=provider, emit_log_records=False)
