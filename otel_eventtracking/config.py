@@ -31,6 +31,9 @@ ENGINE_ALIASES: dict[str, str] = {
     "eventtracking.processors.whitelist.NameWhitelistProcessor": (
         "otel_eventtracking.processors.whitelist.NameWhitelistProcessor"
     ),
+    # Short names for this library's own exporters.
+    "otlp": "otel_eventtracking.exporters.otlp.OTLPExporter",
+    "jsonl": "otel_eventtracking.exporters.jsonl.JsonLinesExporter",
 }
 
 ENV_CONFIG = "OTEL_EVENTTRACKING_CONFIG"
@@ -42,7 +45,7 @@ ENV_LOG_RECORDS = "OTEL_EVENTTRACKING_LOG_RECORDS"
 
 def import_engine(engine: str, path: str) -> Any:
     """The class or factory named by ``engine`` (upstream paths mapped), or ImproperlyConfigured."""
-    if not isinstance(engine, str) or "." not in engine:
+    if not isinstance(engine, str) or ("." not in engine and engine not in ENGINE_ALIASES):
         raise ImproperlyConfigured(
             f"{path}: ENGINE must be a dotted path such as 'package.module.Class', got {engine!r}"
         )

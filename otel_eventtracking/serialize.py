@@ -69,9 +69,9 @@ def _float(value: float) -> Any:
 
 
 class Normalizer:
-    """Converts one value tree; ``otlp=True`` keeps bytes and clamps ints to int64."""
+    """Converts one value tree; ``otlp=True`` keeps bytes and clamps ints to int64 (as BSON needs too)."""
 
-    __slots__ = ("event_name", "max_depth", "otlp", "policy")
+    __slots__ = ("event_name", "keep_datetimes", "max_depth", "otlp", "policy")
 
     def __init__(
         self,
@@ -80,11 +80,13 @@ class Normalizer:
         otlp: bool,
         policy: UnserializablePolicy = "drop",
         max_depth: int = DEFAULT_MAX_DEPTH,
+        keep_datetimes: bool = False,
     ) -> None:
         self.event_name = event_name
         self.otlp = otlp
         self.policy = policy
         self.max_depth = max_depth
+        self.keep_datetimes = keep_datetimes  # BSON has a date type: keep them (aware, UTC)
 
     def convert(self, value: Any, path: str = "data", depth: int = 0) -> Any:
         t = type(value)
@@ -112,6 +114,8 @@ class Normalizer:
         if isinstance(value, float):
             return _float(float(value))
         if isinstance(value, _dt.datetime):
+            if self.keep_datetimes:
+                return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
             return format_datetime(value)
         if isinstance(value, _dt.date):
             return value.isoformat()

@@ -39,9 +39,10 @@ class SummaryLog:
     accumulated since then. So a stuck exporter writes one line a minute, not one per event.
     """
 
-    def __init__(self, logger: logging.Logger, interval: float = 60.0) -> None:
+    def __init__(self, logger: logging.Logger, interval: float = 60.0, max_keys: int = 1000) -> None:
         self._logger = logger
         self.interval = interval
+        self.max_keys = max_keys  # beyond this many distinct keys, new ones share one tally
         self._lock = threading.Lock()
         self._state: dict[str, tuple[float, int]] = {}
 
@@ -50,6 +51,8 @@ class SummaryLog:
     ) -> None:
         now = time.monotonic()
         with self._lock:
+            if key not in self._state and len(self._state) >= self.max_keys:
+                key = "<other keys>"
             first = key not in self._state
             last, pending = self._state.get(key, (float("-inf"), 0))
             pending += n

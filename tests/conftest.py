@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_eventtracking import tracker as tracker_module
+from otel_eventtracking.batching import live_nodes
 from otel_eventtracking.compat import uninstall
 
 
@@ -29,6 +30,16 @@ def clean_otel_context():
     token = otel_context.attach(otel_context.Context())
     yield
     otel_context.detach(token)
+
+
+@pytest.fixture(autouse=True)
+def stop_new_batching_nodes():
+    """Shut down the batching nodes a test made, so none outlives the servers it talked to."""
+    before = {id(n) for n in live_nodes()}
+    yield
+    for node in live_nodes():
+        if id(node) not in before:
+            node.shutdown(timeout=5)
 
 
 @pytest.fixture(autouse=True)
@@ -68,3 +79,35 @@ def log_pipeline():
     provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
     yield provider, exporter
     provider.shutdown()
+
+
+@pytest.fixture(scope="module")
+def collector():
+    """A real rotel collector on free loopback ports, forwarding to a recording gRPC sink."""
+    from otel_eventtracking.testing import LocalCollector
+
+    with LocalCollector() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def mongo():
+    """A real MongoDB wire-protocol server (nx-27017); MONGODB_URI selects a real MongoDB instead."""
+    import os
+
+    uri = os.environ.get("MONGODB_URI")
+    if uri:
+        yield type("ExternalMongo", (), {"uri": uri})()
+        return
+    from otel_eventtracking.testing import LocalMongo
+
+    with LocalMongo() as running:
+        yield running
+
+
+@pytest.fixture
+def segment_endpoint():
+    from otel_eventtracking.testing import SegmentEndpoint
+
+    with SegmentEndpoint() as endpoint:
+        yield endpoint

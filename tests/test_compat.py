@@ -27,6 +27,8 @@ SHIMMED = [
     "eventtracking.processors.regex_filter",
     "eventtracking.processors.whitelist",
     "eventtracking.processors.exceptions",
+    "eventtracking.backends.mongodb",
+    "eventtracking.backends.segment",
 ]
 
 

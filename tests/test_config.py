@@ -189,8 +189,9 @@ def test_nested_engines_inside_lists_and_dicts_are_built_first():
         ),
         ({"a": {"ENGINE": f"{ENGINES}.RecordingBackend", "OPTIOSN": {}}}, r"backends\.a: unexpected keys"),
         (
-            {"a": {"ENGINE": "eventtracking.backends.mongodb.MongoBackend"}},
-            r"backends\.a\.ENGINE: cannot import 'eventtracking\.backends\.mongodb\.MongoBackend'",
+            {"a": {"ENGINE": "eventtracking.backends.mongodb.MongoBackend", "OPTIONS": {"colection": "x"}}},
+            r"backends\.a\.OPTIONS: eventtracking\.backends\.mongodb\.MongoBackend rejects these options: "
+            r"got an unexpected keyword argument 'colection'",
         ),
         (["not-a-dict"], r"backends must be a dict"),
     ],

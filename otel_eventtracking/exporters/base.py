@@ -57,9 +57,9 @@ class EventExporter(LogRecordExporter, abc.ABC):
 
     # -- helpers for subclasses -----------------------------------------------------------------
     def drop(self, event: Event, reason: str, message: str, *args: object) -> None:
-        """Count a dropped event under ``dropped.<reason>`` and log it (once per interval)."""
+        """Count a dropped event under ``dropped.<reason>`` and log it (once per interval and event name)."""
         self.counters.add(f"dropped.{reason}")
-        self.report(reason, 1, message, *args)
+        self.report(f"{reason}:{event.name}", 1, message, *args)
 
     def report(self, key: str, n: int, message: str, *args: object) -> None:
         """Log a problem affecting ``n`` events, at most once per interval per key."""

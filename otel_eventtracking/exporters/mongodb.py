@@ -1,0 +1,220 @@
+"""Store events in MongoDB (upstream ``MongoBackend`` options), batched and acknowledged.
+
+Documents keep the upstream event shape (``name``, ``timestamp`` as a BSON date, ``context``,
+``data``, plus keys processors added) with ``trace_id``/``span_id`` and a client-made ``_id``, so
+a batch retried after a partial failure never stores an event twice (duplicate-key answers
+count as stored).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentelemetry.sdk._logs.export import LogRecordExportResult
+
+from ..event import Event
+from ..exceptions import ImproperlyConfigured, UnserializableEventError
+from ..serialize import Normalizer, UnserializablePolicy
+from .base import FAILURE, SUCCESS, EventExporter
+from .retry import RetryPolicy
+
+try:
+    import bson
+    import pymongo
+    from bson.raw_bson import RawBSONDocument
+    from pymongo import errors as mongo_errors
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError("MongoExporter needs pymongo: pip install 'otel-eventtracking[mongodb]'") from exc
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
+MAX_BSON_SIZE = 16 * 1024 * 1024
+_TRANSIENT = (mongo_errors.AutoReconnect, mongo_errors.ConnectionFailure, mongo_errors.ExecutionTimeout)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _TRANSIENT):
+        return True
+    has_label = getattr(exc, "has_error_label", None)
+    return bool(has_label and (has_label("RetryableWriteError") or has_label("TransientTransactionError")))
+
+
+class MongoExporter(EventExporter):
+    """Options as upstream ``MongoBackend``: ``host``, ``port``, ``user``, ``password``,
+    ``database`` (default ``eventtracking``), ``collection`` (default ``events``), ``extra``
+    (more ``MongoClient`` keyword arguments); or ``uri`` instead of host/port/user/password.
+
+    Writes are acknowledged (``write_concern=1``; upstream used ``w=0``, which loses events
+    silently) and go out with one unordered ``insert_many`` per batch. Transient errors (network,
+    no primary, retryable write errors) are retried with backoff for ``retry_window`` seconds;
+    what is still not stored is counted as ``failed``. A document BSON cannot hold is counted as
+    ``dropped.unserializable``/``dropped.oversize`` and logged with its event name; a document
+    the server rejects is counted as ``dropped.rejected``: neither blocks the rest of the batch.
+    Indexes on ``timestamp`` and ``name`` are created once, from the export worker.
+    """
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 27017,
+        user: str | None = None,
+        password: str | None = None,
+        database: str = "eventtracking",
+        collection: str = "events",
+        extra: Mapping[str, Any] | None = None,
+        uri: str | None = None,
+        *,
+        write_concern: int | str = 1,
+        retry_window: float = 60.0,
+        server_selection_timeout_ms: int = 5000,
+        create_indexes: bool = True,
+        include_trace_context: bool = True,
+        unserializable: UnserializablePolicy = "drop",
+    ) -> None:
+        super().__init__(unserializable=unserializable)
+        if extra is not None and not isinstance(extra, Mapping):
+            raise ImproperlyConfigured(f"extra must be a dict of MongoClient options, got {type(extra).__name__}")
+        options: dict[str, Any] = {
+            "tz_aware": True,
+            "w": write_concern,
+            "serverSelectionTimeoutMS": server_selection_timeout_ms,
+            **dict(extra or {}),
+        }
+        if uri is not None:
+            self.client: pymongo.MongoClient[Any] = pymongo.MongoClient(uri, **options)
+        else:
+            credentials: dict[str, Any] = {"username": user, "password": password} if user is not None else {}
+            self.client = pymongo.MongoClient(host=host, port=port, **credentials, **options)
+        self.collection = self.client[database][collection]
+        self.retry = RetryPolicy(window=retry_window)
+        self.include_trace_context = include_trace_context
+        self._indexes_pending = create_indexes
+        self._stop = threading.Event()
+
+    # -- documents ------------------------------------------------------------------------------
+    def document(self, event: Event) -> dict[str, Any]:
+        """The document stored for ``event`` (raises UnserializableEventError per the policy)."""
+        norm = Normalizer(event.name, otlp=True, policy=self.unserializable, keep_datetimes=True)
+        doc: dict[str, Any] = {
+            "_id": bson.ObjectId(),
+            "name": event.name,
+            "timestamp": event.timestamp,
+            "context": norm.convert(event.context, "context"),
+            "data": norm.convert(event.data, "data"),
+        }
+        if event.extra:
+            for key, value in event.extra.items():
+                doc[str(key)] = norm.convert(value, str(key))
+        if self.include_trace_context and (sc := event.span_context) is not None:
+            doc["trace_id"] = f"{sc.trace_id:032x}"
+            doc["span_id"] = f"{sc.span_id:016x}"
+        return doc
+
+    def _encode(self, event: Event) -> RawBSONDocument:
+        try:
+            raw = bson.encode(self.document(event))
+        except (bson.errors.InvalidDocument, OverflowError) as exc:
+            raise UnserializableEventError(event.name, "document", f"cannot be encoded as BSON: {exc}") from exc
+        if len(raw) > MAX_BSON_SIZE:
+            raise _Oversize(len(raw))
+        return RawBSONDocument(raw)
+
+    # -- export ---------------------------------------------------------------------------------
+    def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
+        pending: list[tuple[Event, RawBSONDocument]] = []
+        for event in events:
+            try:
+                pending.append((event, self._encode(event)))
+            except UnserializableEventError as exc:
+                self.drop(event, "unserializable", "event %r not stored: %s", event.name, exc)
+            except _Oversize as exc:
+                self.drop(event, "oversize", "event %r not stored: %d bytes is over MongoDB's 16 MiB", event.name,
+                          exc.size)  # fmt: skip
+        if not pending:
+            return SUCCESS
+        self._ensure_indexes()
+        waits = self.retry.waits(self._stop)
+        while True:
+            pending, error = self._insert(pending)
+            if not pending:
+                return SUCCESS
+            if next(waits, None) is None:
+                break
+            self.counters.add("retries")
+        self.counters.add("failed", len(pending))
+        self.report("failed", len(pending), "%d event(s) not stored after retrying for %ss: %r",
+                    len(pending), self.retry.window, error)  # fmt: skip
+        return FAILURE
+
+    def _insert(
+        self, pending: list[tuple[Event, RawBSONDocument]]
+    ) -> tuple[list[tuple[Event, RawBSONDocument]], BaseException | None]:
+        """One insert attempt; returns what is left to retry and the error that left it."""
+        try:
+            self.collection.insert_many([doc for _, doc in pending], ordered=False)
+        except mongo_errors.BulkWriteError as exc:
+            return self._after_bulk_error(pending, exc), exc
+        except mongo_errors.PyMongoError as exc:
+            if _is_transient(exc):
+                return pending, exc
+            self.counters.add("failed", len(pending))
+            self.report("error", len(pending), "%d event(s) not stored: %r", len(pending), exc)
+            return [], exc
+        self.counters.add("exported", len(pending))
+        return [], None
+
+    def _after_bulk_error(
+        self, pending: list[tuple[Event, RawBSONDocument]], exc: mongo_errors.BulkWriteError
+    ) -> list[tuple[Event, RawBSONDocument]]:
+        details = exc.details or {}
+        failed_at: dict[int, Mapping[str, Any]] = {e.get("index", -1): e for e in details.get("writeErrors", [])}
+        retry: list[tuple[Event, RawBSONDocument]] = []
+        stored = 0
+        for index, item in enumerate(pending):
+            error = failed_at.get(index)
+            if error is None or error.get("code") == DUPLICATE_KEY:
+                stored += 1  # written now, or by an earlier attempt of this batch
+            elif _is_transient_write_error(error):
+                retry.append(item)
+            else:
+                self.drop(item[0], "rejected", "event %r rejected by MongoDB: %s", item[0].name, error.get("errmsg"))
+        if details.get("writeConcernErrors"):
+            # Written but not confirmed as required: write again; duplicates count as stored.
+            return pending
+        self.counters.add("exported", stored)
+        return retry
+
+    def _ensure_indexes(self) -> None:
+        if not self._indexes_pending:
+            return
+        try:
+            self.collection.create_index([("timestamp", pymongo.DESCENDING)])
+            self.collection.create_index("name")
+        except mongo_errors.PyMongoError as exc:
+            log.debug("index creation deferred: %r", exc)
+            return
+        self._indexes_pending = False
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self.client.close()
+
+
+class _Oversize(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def _is_transient_write_error(error: Mapping[str, Any]) -> bool:
+    # NotWritablePrimary, NotPrimaryNoSecondaryOk, InterruptedAtShutdown, HostUnreachable...
+    return error.get("code") in {6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
+
+
+MongoBackend = MongoExporter

@@ -1,0 +1,92 @@
+"""The standard OTLP log exporters (gRPC and HTTP/protobuf) as backends of the routing tree."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.sdk._logs.export import LogRecordExporter
+from opentelemetry.sdk.resources import Resource
+
+from ..exceptions import ImproperlyConfigured
+from ..serialize import UnserializablePolicy
+from .otel import LogRecordExporterAdapter
+
+PROTOCOLS = ("grpc", "http/protobuf")
+
+
+def _protocol(protocol: str | None) -> str:
+    chosen = (
+        protocol
+        or os.environ.get("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL")
+        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "grpc"
+    ).strip()
+    if chosen not in PROTOCOLS:
+        raise ImproperlyConfigured(f"OTLP protocol must be one of {PROTOCOLS}, got {chosen!r}")
+    return chosen
+
+
+def build_otlp_log_exporter(
+    protocol: str | None = None,
+    endpoint: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    compression: str | None = None,
+    insecure: bool | None = None,
+) -> LogRecordExporter:
+    """The SDK's OTLP log exporter; options left None come from the ``OTEL_EXPORTER_OTLP_*`` variables."""
+    if compression is not None and compression not in ("gzip", "deflate", "none"):
+        raise ImproperlyConfigured(f"OTLP compression must be gzip, deflate or none, got {compression!r}")
+    kwargs: dict[str, Any] = {"endpoint": endpoint, "headers": dict(headers) if headers else None, "timeout": timeout}
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if _protocol(protocol) == "grpc":
+        import grpc
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcExporter
+
+        if insecure is not None:
+            kwargs["insecure"] = insecure
+        if compression is not None:
+            kwargs["compression"] = {
+                "gzip": grpc.Compression.Gzip,
+                "deflate": grpc.Compression.Deflate,
+                "none": grpc.Compression.NoCompression,
+            }[compression]
+        return GrpcExporter(**kwargs)
+    from opentelemetry.exporter.otlp.proto.http import Compression
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpExporter
+
+    if compression is not None:
+        kwargs["compression"] = Compression(compression)
+    if endpoint is not None and not endpoint.rstrip("/").endswith("/v1/logs"):
+        kwargs["endpoint"] = endpoint.rstrip("/") + "/v1/logs"
+    return HttpExporter(**kwargs)
+
+
+class OTLPExporter(LogRecordExporterAdapter):
+    """Ship events over OTLP to a collector.
+
+    ``protocol``: ``"grpc"`` or ``"http/protobuf"`` (default from ``OTEL_EXPORTER_OTLP_LOGS_PROTOCOL``
+    / ``OTEL_EXPORTER_OTLP_PROTOCOL``, else gRPC). ``endpoint``, ``headers``, ``timeout``
+    (seconds), ``compression``, ``insecure``: as the SDK exporters; unset ones come from the
+    standard ``OTEL_EXPORTER_OTLP_*`` variables. For HTTP a base URL gets ``/v1/logs`` appended.
+    ``resource_attributes`` are added to the resource built from ``OTEL_SERVICE_NAME`` /
+    ``OTEL_RESOURCE_ATTRIBUTES``.
+    """
+
+    def __init__(
+        self,
+        protocol: str | None = None,
+        endpoint: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        compression: str | None = None,
+        insecure: bool | None = None,
+        resource_attributes: Mapping[str, Any] | None = None,
+        *,
+        unserializable: UnserializablePolicy = "drop",
+    ) -> None:
+        exporter = build_otlp_log_exporter(protocol, endpoint, headers, timeout, compression, insecure)
+        resource = Resource.create(dict(resource_attributes or {}))
+        super().__init__(exporter, resource, unserializable=unserializable)

@@ -1,0 +1,85 @@
+"""MongoExporter against a real MongoDB wire-protocol server process (nx-27017, or MONGODB_URI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pymongo
+import pytest
+
+import otel_eventtracking
+from otel_eventtracking import BatchingRoutingBackend, Tracker
+from otel_eventtracking.exporters.mongodb import MongoExporter
+
+
+def _collection(mongo, name):
+    client = pymongo.MongoClient(mongo.uri, tz_aware=True)
+    return client["eventtracking_tests"][name]
+
+
+def test_documents_have_the_upstream_shape_plus_trace_ids(mongo, tracer):
+    name = f"c{uuid.uuid4().hex[:8]}"
+    exporter = MongoExporter(uri=mongo.uri, database="eventtracking_tests", collection=name)
+    t = Tracker(backends={"b": BatchingRoutingBackend({"mongo": exporter})}, emit_log_records=False)
+    t.enter_context("edx.request", {"user_id": 7, "course_id": "course-v1:edX+X+1"})
+    when = dt.datetime(2021, 5, 6, 7, 8, 9, 123000, tzinfo=dt.UTC)
+    with tracer.start_as_current_span("req") as span:
+        t.emit("problem.check", {"answers": {"q1": [1, 2]}, "when": when, "big": 2**70, "tags": {"b", "a"}})
+    assert t.flush(20)
+    (doc,) = list(_collection(mongo, name).find())
+    assert doc["name"] == "problem.check"
+    assert isinstance(doc["timestamp"], dt.datetime) and doc["timestamp"].utcoffset() == dt.timedelta(0)
+    assert abs(doc["timestamp"] - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+    assert doc["context"] == {"user_id": 7, "course_id": "course-v1:edX+X+1"}
+    assert doc["data"]["answers"] == {"q1": [1, 2]}
+    assert doc["data"]["when"] == when  # a BSON date, not a string
+    assert doc["data"]["big"] == str(2**70) and doc["data"]["tags"] == ["a", "b"]
+    assert doc["trace_id"] == f"{span.get_span_context().trace_id:032x}"
+    # nx-27017 reports index directions and names differently from MongoDB: compare the fields.
+    fields = {spec["key"][0][0] for spec in _collection(mongo, name).index_information().values()}
+    assert {"timestamp", "name"} <= fields
+
+
+def test_upstream_engine_path_and_options(mongo):
+    name = f"c{uuid.uuid4().hex[:8]}"
+    host, port = mongo.uri.split("//")[1].split("/")[0].split(":")
+    t = otel_eventtracking.configure(
+        backends={
+            "mongo": {
+                "ENGINE": "eventtracking.backends.mongodb.MongoBackend",
+                "OPTIONS": {
+                    "host": host,
+                    "port": int(port),
+                    "database": "eventtracking_tests",
+                    "collection": name,
+                    "extra": {"serverSelectionTimeoutMS": 3000, "appname": "tests"},
+                },
+            }
+        },
+        emit_log_records=False,
+    )
+    exporter = t.get_backend("mongo")
+    assert isinstance(exporter, MongoExporter)
+    t.emit("sync.insert", {"n": 1})  # no batching node: written synchronously, as upstream
+    assert [d["name"] for d in _collection(mongo, name).find()] == ["sync.insert"]
+    assert exporter.counters.snapshot() == {"exported": 1}
+
+
+def test_a_document_bson_cannot_hold_is_counted_and_does_not_block_the_batch(mongo, caplog):
+    name = f"c{uuid.uuid4().hex[:8]}"
+    exporter = MongoExporter(uri=mongo.uri, database="eventtracking_tests", collection=name)
+    t = Tracker(backends={"b": BatchingRoutingBackend({"mongo": exporter})}, emit_log_records=False)
+    t.emit("good.1", {"n": 1})
+    t.emit("bad.nul_key", {"bad\x00key": 1})
+    t.emit("bad.object", {"o": object()})
+    t.emit("good.2", {"n": 2})
+    assert t.flush(20) is True  # counted drops are not delivery failures of the batch
+    assert sorted(d["name"] for d in _collection(mongo, name).find()) == ["good.1", "good.2"]
+    assert exporter.counters.snapshot() == {"dropped.unserializable": 2, "exported": 2}
+    assert "'bad.nul_key'" in caplog.text and "'bad.object'" in caplog.text
+
+
+def test_bad_options():
+    with pytest.raises(otel_eventtracking.ImproperlyConfigured, match="extra must be a dict"):
+        MongoExporter(extra=["x"])

@@ -1,0 +1,98 @@
+"""OTLP through a real collector process (rotel), asserted at the receiving end."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+
+import otel_eventtracking
+from otel_eventtracking import ImproperlyConfigured, Tracker
+from otel_eventtracking.exporters.otlp import OTLPExporter
+from otel_eventtracking.testing.collector import any_value
+
+
+def _received(sink, name):
+    return [(res, rec) for res, rec in sink.records() if rec.event_name == name]
+
+
+def _assert_event(sink, name, span_context, service):
+    assert sink.wait_for(1, 20, name) >= 1
+    matches = _received(sink, name)
+    assert len(matches) == 1, sink.event_names()
+    resource, record = matches[0]
+    assert resource["service.name"] == service
+    assert any_value(record.body) == {"answer": {"q1": [1, 2], "ok": True}, "score": 0.5}
+    attrs = {kv.key: any_value(kv.value) for kv in record.attributes}
+    assert attrs == {"user_id": 10938, "course_id": "course-v1:edX+X+1", "roles": ["staff", "beta"]}
+    assert record.trace_id == span_context.trace_id.to_bytes(16, "big")
+    assert record.span_id == span_context.span_id.to_bytes(8, "big")
+    assert record.time_unix_nano > 0
+
+
+def _emit(t, tracer, name):
+    t.enter_context("edx.request", {"user_id": 10938, "course_id": "course-v1:edX+X+1", "roles": ["staff", "beta"]})
+    with tracer.start_as_current_span("request") as span:
+        t.emit(name, {"answer": {"q1": [1, 2], "ok": True}, "score": 0.5})
+    t.exit_context("edx.request")
+    assert t.flush(20)
+    return span.get_span_context()
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_engine_options_config_ships_events_through_the_collector(collector, tracer, protocol, monkeypatch):
+    monkeypatch.setenv("OTEL_SERVICE_NAME", f"lms-{protocol}")
+    endpoint = collector.grpc_endpoint if protocol == "grpc" else collector.http_endpoint
+    t = otel_eventtracking.configure(
+        backends={
+            "otlp": {
+                "ENGINE": "eventtracking.backends.async_routing.AsyncRoutingBackend",
+                "OPTIONS": {
+                    "backends": {
+                        "collector": {
+                            "ENGINE": "otel_eventtracking.exporters.otlp.OTLPExporter",
+                            "OPTIONS": {"protocol": protocol, "endpoint": endpoint, "insecure": True}
+                            if protocol == "grpc"
+                            else {"protocol": protocol, "endpoint": endpoint},
+                        }
+                    }
+                },
+            }
+        },
+        emit_log_records=False,
+    )
+    name = f"problem.check.{protocol}"
+    sc = _emit(t, tracer, name)
+    _assert_event(collector.sink, name, sc, f"lms-{protocol}")
+
+
+def test_standard_environment_variables_configure_the_exporter(collector, tracer, monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", collector.http_endpoint + "/v1/logs")
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-env,deployment.environment=test")
+    t = otel_eventtracking.configure(backends={"otlp": {"ENGINE": "otlp"}}, emit_log_records=False)
+    sc = _emit(t, tracer, "env.configured")
+    _assert_event(collector.sink, "env.configured", sc, "from-env")
+
+
+def test_log_records_via_the_trackers_logger_provider(collector, tracer):
+    provider = LoggerProvider(resource=Resource.create({"service.name": "via-provider"}))
+    provider.add_log_record_processor(
+        BatchLogRecordProcessor(
+            OTLPLogExporter(endpoint=collector.grpc_endpoint, insecure=True), schedule_delay_millis=50
+        )
+    )
+    t = Tracker(logger_provider=provider)
+    sc = _emit(t, tracer, "via.provider")
+    assert provider.force_flush(10_000)
+    _assert_event(collector.sink, "via.provider", sc, "via-provider")
+    provider.shutdown()
+
+
+def test_bad_otlp_options():
+    with pytest.raises(ImproperlyConfigured, match="protocol must be one of"):
+        OTLPExporter(protocol="thrift")
+    with pytest.raises(ImproperlyConfigured, match="compression must be gzip, deflate or none"):
+        OTLPExporter(compression="zip")
