@@ -133,3 +133,29 @@ def test_mongodb_outage_beyond_the_window_counts_every_loss_and_logs_once(caplog
         )
         assert stored + failed == 600 and failed > 0
         assert len(lines) == 1
+
+
+def test_collector_outage_beyond_the_exporter_timeout_counts_every_loss(caplog):
+    caplog.set_level(logging.WARNING)
+    with LocalCollector() as collector:
+        exporter = OTLPExporter(endpoint=collector.grpc_endpoint, insecure=True, timeout=1)
+        node = BatchingRoutingBackend({"otlp": exporter}, max_batch_size=100, schedule_delay=0.05)
+        t = Tracker(backends={"b": node}, emit_log_records=False)
+        name = f"long.{uuid.uuid4().hex[:6]}"
+        _stream(t, name, 100)
+        assert t.flush(30)
+        collector.stop()
+        _stream(t, name, 300, start=100, rate=150)  # ~2 s of events while the collector is down
+        assert t.flush(60) is False
+        collector.start()
+        _stream(t, name, 100, start=400)
+        assert t.flush(60)
+        received = collector.sink.wait_for(500, 5, name)
+        failed = exporter.counters.get("failed")
+        lines = [r for r in caplog.records if "failed to export" in r.getMessage()]
+        print(
+            f"\n[collector down ~2s, exporter timeout 1s] sent=500 received={received} failed(counted)={failed} "
+            f"log_lines={len(lines)}"
+        )
+        assert received + failed == 500 and failed > 0
+        assert len(lines) == 1
