@@ -149,22 +149,23 @@ class Normalizer:
 def context_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
     """OTel log record attributes from a merged context.
 
-    Keys become strings; ``None`` values are left out (OTel attributes cannot be null); nested
-    values become AnyValue maps/arrays; values with no OTLP form are written as ``str(value)``:
-    context must never cost an event.
+    Keys become strings (an empty key becomes ``_``); ``None`` values are left out (OTel
+    attributes cannot be null); nested values become AnyValue maps/arrays; values with no OTLP
+    form are written as ``str(value)``: context must never cost an event.
     """
     out: dict[str, Any] = {}
     norm: Normalizer | None = None
     for k, v in context.items():
         if v is None:
             continue
+        key = _key(k) or "_"  # OTel attribute keys must be non-empty
         t = type(v)
         if t is str or t is bool or (t is int and _INT64_MIN <= v <= _INT64_MAX):
-            out[_key(k)] = v
+            out[key] = v
             continue
         if norm is None:
             norm = Normalizer("", otlp=True, policy="str")
-        out[_key(k)] = norm.convert(v, f"context.{_key(k)}")
+        out[key] = norm.convert(v, f"context.{key}")
     return out
 
 
@@ -181,7 +182,10 @@ def json_record(
         "name": event.name,
         "timestamp": format_datetime(event.timestamp),
         "data": norm.convert(event.data, "data"),
-        "context": norm.convert(event.context, "context"),
+        # context never costs an event: values with no JSON form are written as str(value)
+        "context": Normalizer(event.name, otlp=False, policy="str", max_depth=max_depth).convert(
+            event.context, "context"
+        ),
     }
     if event.extra:
         for k, v in event.extra.items():
@@ -195,9 +199,9 @@ def json_record(
 
 
 def dumps(record: Mapping[str, Any], *, compact: bool = False) -> str:
-    """One line of JSON; NaN is already replaced, so ``allow_nan=False`` guards validity."""
+    """One line of ASCII JSON (no raw U+0085/U+2028 to split a line); ``allow_nan=False`` guards validity."""
     if compact:
-        return json.dumps(record, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+        return json.dumps(record, separators=(",", ":"), allow_nan=False)
     return json.dumps(record, allow_nan=False)
 
 

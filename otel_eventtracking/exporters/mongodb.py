@@ -114,7 +114,8 @@ class MongoExporter(EventExporter):
             doc["span_id"] = f"{sc.span_id:016x}"
         return doc
 
-    def _encode(self, event: Event) -> RawBSONDocument:
+    def encode(self, event: Event) -> RawBSONDocument:
+        """The BSON document for ``event``; UnserializableEventError if BSON cannot hold it."""
         try:
             raw = bson.encode(self.document(event))
         except (bson.errors.InvalidDocument, OverflowError) as exc:
@@ -128,7 +129,7 @@ class MongoExporter(EventExporter):
         pending: list[tuple[Event, RawBSONDocument]] = []
         for event in events:
             try:
-                pending.append((event, self._encode(event)))
+                pending.append((event, self.encode(event)))
             except UnserializableEventError as exc:
                 self.drop(event, "unserializable", "event %r not stored: %s", event.name, exc)
             except _Oversize as exc:
