@@ -8,6 +8,7 @@ Event. That keeps the caller thread cheap and makes fan-out to several branches 
 from __future__ import annotations
 
 import datetime as _dt
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -76,7 +77,7 @@ class Event:
     ``extra`` holds top-level keys that a processor added next to name/timestamp/data/context.
     """
 
-    __slots__ = ("_span", "context", "data", "extra", "name", "time_ns")
+    __slots__ = ("_id", "_span", "context", "data", "extra", "name", "time_ns")
 
     def __init__(
         self,
@@ -86,6 +87,7 @@ class Event:
         data: Any,
         span: Any = None,
         extra: dict[str, Any] | None = None,
+        event_id: str | None = None,
     ) -> None:
         self.name = name
         self.time_ns = time_ns
@@ -93,6 +95,21 @@ class Event:
         self.data = data
         self._span = span
         self.extra = extra
+        self._id = event_id
+
+    @property
+    def event_id(self) -> str:
+        """A unique id (32 hex digits), made on first use off the caller thread, kept by every copy
+        and retry of the event, so downstream can de-duplicate at-least-once deliveries."""
+        if self._id is None:
+            self._id = uuid.uuid4().hex
+        return self._id
+
+    def replace(self, **changes: Any) -> Event:
+        """A copy with some of name/time_ns/context/data/extra changed; same span and event id."""
+        fields = {"name": self.name, "time_ns": self.time_ns, "context": self.context, "data": self.data,
+                  "extra": self.extra, **changes}  # fmt: skip
+        return Event(span=self.span_context, event_id=self.event_id, **fields)
 
     @property
     def timestamp(self) -> _dt.datetime:
@@ -143,6 +160,7 @@ class Event:
             event.get("data", {}),
             like.span_context if like is not None else None,
             extra,
+            like.event_id if like is not None else None,
         )
 
     @classmethod

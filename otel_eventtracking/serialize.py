@@ -174,6 +174,7 @@ def json_record(
     *,
     policy: UnserializablePolicy = "drop",
     include_trace: bool = False,
+    include_event_id: bool = False,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> dict[str, Any]:
     """The JSON-safe upstream shape of an event (raises UnserializableEventError per ``policy``)."""
@@ -190,6 +191,8 @@ def json_record(
     if event.extra:
         for k, v in event.extra.items():
             out[_key(k)] = norm.convert(v, _key(k))
+    if include_event_id:
+        out["event_id"] = event.event_id
     if include_trace:
         sc = event.span_context
         if sc is not None:
@@ -211,8 +214,9 @@ def otlp_body(event: Event, *, policy: UnserializablePolicy = "drop", max_depth:
 
 
 def otlp_attributes(event: Event) -> dict[str, Any]:
-    """Context attributes plus processor-added top-level keys as ``event.<key>``."""
+    """Context attributes, ``event.id``, and processor-added top-level keys as ``event.<key>``."""
     attrs = context_attributes(event.context)
+    attrs["event.id"] = event.event_id
     if event.extra:
         norm = Normalizer(event.name, otlp=True, policy="str")
         for k, v in event.extra.items():

@@ -138,7 +138,7 @@ def test_mongodb_outage_beyond_the_window_counts_every_loss_and_logs_once(caplog
 def test_collector_outage_beyond_the_exporter_timeout_counts_every_loss(caplog):
     caplog.set_level(logging.WARNING)
     with LocalCollector() as collector:
-        exporter = OTLPExporter(endpoint=collector.grpc_endpoint, insecure=True, timeout=1)
+        exporter = OTLPExporter(endpoint=collector.grpc_endpoint, insecure=True, timeout=1, retry_window=0)
         node = BatchingRoutingBackend({"otlp": exporter}, max_batch_size=100, schedule_delay=0.05)
         t = Tracker(backends={"b": node}, emit_log_records=False)
         name = f"long.{uuid.uuid4().hex[:6]}"
@@ -161,3 +161,41 @@ def test_collector_outage_beyond_the_exporter_timeout_counts_every_loss(caplog):
         )
         assert received + failed == 500 and failed > 0
         assert len(lines) == 1
+
+
+def test_retry_beyond_the_sdk_window_delivers_everything():
+    """The SDK exporter gives up after its timeout (1 s here, ~7 s by default); our retry window
+    keeps the batch and tries again until the collector is back."""
+    with LocalCollector() as collector:
+        exporter = OTLPExporter(endpoint=collector.grpc_endpoint, insecure=True, timeout=1, retry_window=30)
+        node = BatchingRoutingBackend({"otlp": exporter}, max_batch_size=100, schedule_delay=0.05)
+        t = Tracker(backends={"b": node}, emit_log_records=False)
+        name = f"window.{uuid.uuid4().hex[:6]}"
+        collector.stop()
+        restart = threading.Timer(3.0, collector.start)
+        restart.start()
+        _stream(t, name, 300, rate=300)
+        restart.join()
+        assert t.flush(60)
+        received = collector.sink.wait_for(300, 10, name)
+        print(
+            f"\n[collector down 3s, SDK timeout 1s, retry window 30s] sent=300 received={received} "
+            f"counters={exporter.counters.snapshot()}"
+        )
+        assert received == 300 and exporter.counters.get("retries") > 0 and exporter.counters.get("failed") == 0
+
+
+def test_shutdown_during_an_outage_accounts_for_every_event(caplog):
+    with LocalCollector() as collector:
+        exporter = OTLPExporter(endpoint=collector.grpc_endpoint, insecure=True, timeout=1, retry_window=600)
+        node = BatchingRoutingBackend({"otlp": exporter}, max_batch_size=50, schedule_delay=0.05)
+        t = Tracker(backends={"b": node}, emit_log_records=False)
+        collector.stop()
+        for i in range(200):
+            t.emit("never.delivered", {"i": i})
+        started = time.monotonic()
+        assert t.shutdown(timeout=2) is False
+        assert time.monotonic() - started < 10
+        failed, leftover = exporter.counters.get("failed"), node.counters.get("dropped.shutdown")
+        print(f"\n[shutdown during outage] sent=200 failed={failed} dropped.shutdown={leftover}")
+        assert failed + leftover == 200

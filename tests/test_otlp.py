@@ -26,6 +26,7 @@ def _assert_event(sink, name, span_context, service):
     assert resource["service.name"] == service
     assert any_value(record.body) == {"answer": {"q1": [1, 2], "ok": True}, "score": 0.5}
     attrs = {kv.key: any_value(kv.value) for kv in record.attributes}
+    assert len(attrs.pop("event.id")) == 32
     assert attrs == {"user_id": 10938, "course_id": "course-v1:edX+X+1", "roles": ["staff", "beta"]}
     assert record.trace_id == span_context.trace_id.to_bytes(16, "big")
     assert record.span_id == span_context.span_id.to_bytes(8, "big")

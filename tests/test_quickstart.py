@@ -42,7 +42,8 @@ def test_quickstart_prints_the_three_readme_events():
     ]
     stamps = []
     for event, (name, context, data) in zip(events, expected, strict=True):
-        assert set(event) == {"name", "timestamp", "context", "data"}  # no span: no trace ids
+        assert set(event) == {"name", "timestamp", "context", "data", "event_id"}  # no span: no trace ids
+        assert len(event["event_id"]) == 32
         assert event["name"] == name
         assert event["context"] == context
         assert event["data"] == data
@@ -51,6 +52,7 @@ def test_quickstart_prints_the_three_readme_events():
         assert before - dt.timedelta(seconds=1) <= ts <= after
         stamps.append(ts)
     assert stamps == sorted(stamps)
+    assert len({e["event_id"] for e in events}) == 3
 
 
 def test_upstream_code_example_runs_through_the_shim():

@@ -16,8 +16,8 @@ from .base import FAILURE, SUCCESS, EventExporter
 
 
 class JsonLinesExporter(EventExporter):
-    """One JSON object per line: ``name``, ``timestamp``, ``data``, ``context`` and, for events
-    emitted inside a span, ``trace_id``/``span_id`` (hex).
+    """One JSON object per line: ``name``, ``timestamp``, ``data``, ``context``, ``event_id`` and,
+    for events emitted inside a span, ``trace_id``/``span_id`` (hex).
 
     ``path``: ``None`` or ``"-"`` for stdout (looked up at each write, so redirections apply),
     else a file opened for appending. ``stream``: any text stream instead. Each batch is written
@@ -42,7 +42,9 @@ class JsonLinesExporter(EventExporter):
         self._lock = threading.Lock()
 
     def format(self, event: Event) -> str:
-        record = json_record(event, policy=self.unserializable, include_trace=self.include_trace_context)
+        record = json_record(
+            event, policy=self.unserializable, include_trace=self.include_trace_context, include_event_id=True
+        )
         return dumps(record, compact=True)
 
     def _target(self) -> IO[str]:

@@ -33,7 +33,8 @@ class LoggerExporter(EventExporter):
     (``"info"``...), ``max_event_size`` (characters; None for no limit). A larger event is
     not written: it is counted as ``dropped.oversize`` and reported in a warning with its name
     and size, where upstream dropped it silently. ``include_trace_context`` adds
-    ``trace_id``/``span_id`` keys (off by default, to keep the upstream line shape).
+    ``trace_id``/``span_id`` keys and ``include_event_id`` an ``event_id`` key (both off by
+    default, to keep the upstream line shape log shippers parse).
     """
 
     def __init__(
@@ -43,9 +44,11 @@ class LoggerExporter(EventExporter):
         max_event_size: int | None = MAX_EVENT_SIZE,
         *,
         include_trace_context: bool = False,
+        include_event_id: bool = False,
         unserializable: UnserializablePolicy = "drop",
     ) -> None:
         super().__init__(unserializable=unserializable)
+        self.include_event_id = include_event_id
         if max_event_size is not None and (not isinstance(max_event_size, int) or max_event_size < 1):
             raise ImproperlyConfigured(f"max_event_size must be a positive integer or None, got {max_event_size!r}")
         self.event_logger = logging.getLogger(name)
@@ -54,7 +57,12 @@ class LoggerExporter(EventExporter):
         self.include_trace_context = include_trace_context
 
     def format(self, event: Event) -> str:
-        record = json_record(event, policy=self.unserializable, include_trace=self.include_trace_context)
+        record = json_record(
+            event,
+            policy=self.unserializable,
+            include_trace=self.include_trace_context,
+            include_event_id=self.include_event_id,
+        )
         return dumps(record)
 
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:

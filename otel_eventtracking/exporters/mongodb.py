@@ -1,9 +1,9 @@
 """Store events in MongoDB (upstream ``MongoBackend`` options), batched and acknowledged.
 
 Documents keep the upstream event shape (``name``, ``timestamp`` as a BSON date, ``context``,
-``data``, plus keys processors added) with ``trace_id``/``span_id`` and a client-made ``_id``, so
-a batch retried after a partial failure never stores an event twice (duplicate-key answers
-count as stored).
+``data``, plus keys processors added) with ``trace_id``/``span_id``; ``_id`` is the event id, so
+a batch retried after a partial failure, or replayed, never stores an event twice (duplicate-key
+answers count as stored).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class MongoExporter(EventExporter):
         """The document stored for ``event`` (raises UnserializableEventError per the policy)."""
         norm = Normalizer(event.name, otlp=True, policy=self.unserializable, keep_datetimes=True)
         doc: dict[str, Any] = {
-            "_id": bson.ObjectId(),
+            "_id": event.event_id,
             "name": event.name,
             "timestamp": event.timestamp,
             "context": norm.convert(event.context, "context"),

@@ -14,6 +14,7 @@ from .. import _otel
 from ..event import Event
 from ..serialize import UnserializablePolicy, otlp_attributes, otlp_body
 from .base import FAILURE, SUCCESS, EventExporter
+from .retry import RetryPolicy
 
 
 class LoggerProviderExporter(EventExporter):
@@ -85,6 +86,8 @@ class LogRecordExporterAdapter(EventExporter):
 
     Events become SDK ``ReadableLogRecord``s with the given resource (default: built from
     ``OTEL_SERVICE_NAME``/``OTEL_RESOURCE_ATTRIBUTES``) and this library's instrumentation scope.
+    A failed batch is tried again with capped, jittered backoff for ``retry_window`` seconds
+    (0: no retry of ours) while the batching queue holds newer events; ``shutdown`` ends waiting.
     """
 
     def __init__(
@@ -92,11 +95,14 @@ class LogRecordExporterAdapter(EventExporter):
         exporter: LogRecordExporter,
         resource: Resource | None = None,
         *,
+        retry_window: float = 0.0,
         unserializable: UnserializablePolicy = "drop",
     ) -> None:
         super().__init__(unserializable=unserializable)
         self.exporter = exporter
         self.resource = resource if resource is not None else Resource.create()
+        self.retry = RetryPolicy(window=retry_window)
+        self._stop = threading.Event()
 
     def _convert(self, event: Event) -> Any:
         return _otel.readable_record(
@@ -112,11 +118,13 @@ class LogRecordExporterAdapter(EventExporter):
         records = [record for _, record in self.convert_each(events, self._convert)]
         if not records:
             return SUCCESS
-        try:
-            result = self.exporter.export(records)
-        except Exception as exc:
-            result = FAILURE
-            self.report("export", len(records), "%s raised: %r", type(self.exporter).__name__, exc)
+        result = self._export_once(records)
+        if result != SUCCESS and self.retry.window > 0:
+            for _ in self.retry.waits(self._stop):
+                self.counters.add("retries")
+                result = self._export_once(records)
+                if result == SUCCESS:
+                    break
         if result == SUCCESS:
             self.counters.add("exported", len(records))
             return SUCCESS
@@ -126,8 +134,16 @@ class LogRecordExporterAdapter(EventExporter):
         )
         return FAILURE
 
+    def _export_once(self, records: list[Any]) -> LogRecordExportResult:
+        try:
+            return self.exporter.export(records)
+        except Exception as exc:
+            self.report("export", len(records), "%s raised: %r", type(self.exporter).__name__, exc)
+            return FAILURE
+
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return bool(self.exporter.force_flush(timeout_millis))
 
     def shutdown(self) -> None:
+        self._stop.set()
         self.exporter.shutdown()

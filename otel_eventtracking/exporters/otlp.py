@@ -72,7 +72,9 @@ class OTLPExporter(LogRecordExporterAdapter):
     (seconds), ``compression``, ``insecure``: as the SDK exporters; unset ones come from the
     standard ``OTEL_EXPORTER_OTLP_*`` variables. For HTTP a base URL gets ``/v1/logs`` appended.
     ``resource_attributes`` are added to the resource built from ``OTEL_SERVICE_NAME`` /
-    ``OTEL_RESOURCE_ATTRIBUTES``.
+    ``OTEL_RESOURCE_ATTRIBUTES``. ``retry_window`` (default 300 s): the SDK exporter gives up
+    after about 7 s of outage; a failed batch is then tried again with backoff until this window
+    ends, while the batching queue holds newer events.
     """
 
     def __init__(
@@ -85,8 +87,9 @@ class OTLPExporter(LogRecordExporterAdapter):
         insecure: bool | None = None,
         resource_attributes: Mapping[str, Any] | None = None,
         *,
+        retry_window: float = 300.0,
         unserializable: UnserializablePolicy = "drop",
     ) -> None:
         exporter = build_otlp_log_exporter(protocol, endpoint, headers, timeout, compression, insecure)
         resource = Resource.create(dict(resource_attributes or {}))
-        super().__init__(exporter, resource, unserializable=unserializable)
+        super().__init__(exporter, resource, retry_window=retry_window, unserializable=unserializable)

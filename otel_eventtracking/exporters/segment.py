@@ -124,6 +124,7 @@ class SegmentExporter(EventExporter):
                 properties=properties,
                 context=segment_context(dict(event.context)),
                 timestamp=event.timestamp,
+                message_id=event.event_id,  # Segment de-duplicates on messageId
             )
             if ok:
                 with self._lock:

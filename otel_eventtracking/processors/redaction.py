@@ -104,4 +104,4 @@ class RedactionProcessor(EventProcessor):
                 context = self._redact(context, path)
         if data is event.data and context is event.context:
             return event
-        return Event(event.name, event.time_ns, context, data, event.span_context, event.extra)
+        return event.replace(context=context, data=data)
