@@ -192,7 +192,7 @@ class BatchingRoutingBackend(RoutingBackend):
             with self._room:
                 self._room.notify_all()
 
-    def _export(self, batch: list[Event]) -> None:
+    def _export(self, batch: list[Event]) -> bool:
         self._dequeued += len(batch)
         try:
             ok = RoutingBackend.send_batch(self, batch)
@@ -205,6 +205,7 @@ class BatchingRoutingBackend(RoutingBackend):
         else:
             self._dirty = True
             self.counters.add("failed", len(batch))
+        return ok
 
     # -- control --------------------------------------------------------------------------------
     def queued(self) -> int:
@@ -315,7 +316,7 @@ def exit_timeout() -> float:
 
 
 def _at_exit() -> None:
-    all_within([n for n in live_nodes() if not n._closed], BatchingRoutingBackend.shutdown, exit_timeout())
+    all_within([n for n in live_nodes() if not n._closed], lambda node, left: node.shutdown(left), exit_timeout())
 
 
 def _keep_exit_hook_last() -> None:

@@ -1,0 +1,329 @@
+"""An append-only disk spool: the durable log behind a batching node.
+
+Every event a spooled node accepts is appended here on the caller thread (one ``os.write`` into
+the OS page cache, so a killed process loses nothing) before it is queued in memory. The node's
+worker settles positions as batches are delivered; fully settled segment files are deleted.
+After a failure, an overflow, or a restart the worker reads events back from the oldest unsettled
+position: delivery is at-least-once, and event ids let downstream drop the duplicates.
+
+Layout: ``<directory>/<pid>-<random>/seg-<n>.log``, one directory per process, held with an
+exclusive ``flock``. At start a process adopts the directories of processes that are gone and
+replays them first. Each record is ``length (4 bytes) | crc32 (4 bytes) | pickle``. A truncated
+record (a crash mid-write) or one whose checksum fails ends the reading of its segment with an
+error line, and a copy of the segment is kept in ``corrupt/``: neither stops start-up.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import pickle
+import shutil
+import struct
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from .event import Event
+from .exceptions import ImproperlyConfigured
+from .serialize import Normalizer
+
+log = logging.getLogger(__name__)
+
+FsyncPolicy = Literal["never", "interval", "always"]
+Position = tuple[int, int]  # (segment number, byte offset)
+_HEADER = struct.Struct(">II")
+_SETTLED = struct.Struct(">QQ")
+
+
+def _read_settled(directory: Path) -> Position:
+    """The last settled position a (dead) process recorded, or the start."""
+    try:
+        raw = (directory / "settled").read_bytes()
+    except OSError:
+        return (1, 0)
+    if len(raw) != _SETTLED.size:
+        return (1, 0)
+    seg, off = _SETTLED.unpack(raw)
+    return (int(seg), int(off))
+
+
+def _record(event: Event) -> tuple[Any, ...]:
+    sc = event.span_context
+    trace = (sc.trace_id, sc.span_id, int(sc.trace_flags)) if sc is not None else None
+    return (event.event_id, event.name, event.time_ns, dict(event.context), event.data, event.extra, trace)
+
+
+def _encode(event: Event) -> bytes:
+    try:
+        payload = pickle.dumps(_record(event), protocol=5)
+    except Exception:  # an unpicklable value: keep the event in its JSON-safe form instead
+        norm = Normalizer(event.name, otlp=True, policy="str", keep_datetimes=True)
+        safe = event.replace(data=norm.convert(event.data), context=norm.convert(event.context, "context"),
+                             extra=norm.convert(event.extra, "extra") if event.extra else None)  # fmt: skip
+        payload = pickle.dumps(_record(safe), protocol=5)
+    return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def _decode(payload: bytes) -> Event:
+    from opentelemetry.trace import SpanContext, TraceFlags
+
+    event_id, name, time_ns, context, data, extra, trace = pickle.loads(payload)
+    span = SpanContext(trace[0], trace[1], is_remote=False, trace_flags=TraceFlags(trace[2])) if trace else None
+    return Event(name, time_ns, context, data, span, extra, event_id)
+
+
+def _pid_alive_lock(path: Path) -> int | None:
+    """An fd holding an exclusive lock on ``path``, or None if another live process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+class Spool:
+    """The durable log of one batching node in one process (see the module docstring)."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        max_bytes: int = 1 << 30,
+        segment_bytes: int = 8 << 20,
+        fsync: FsyncPolicy = "interval",
+        fsync_interval: float = 1.0,
+    ) -> None:
+        if fsync not in ("never", "interval", "always"):
+            raise ImproperlyConfigured(f"spool fsync must be 'never', 'interval' or 'always', got {fsync!r}")
+        if max_bytes < segment_bytes or segment_bytes < 1024:
+            raise ImproperlyConfigured("spool max_bytes must be >= segment_bytes >= 1024")
+        self.root = Path(directory)
+        self.max_bytes = max_bytes
+        self.segment_bytes = segment_bytes
+        self.fsync = fsync
+        self.fsync_interval = fsync_interval
+        self.lock = threading.Lock()  # held by appenders; the node also holds it to order its queue
+        self._open()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def _open(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.dir = self.root / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.dir.mkdir(mode=0o700)
+        lock_fd = _pid_alive_lock(self.dir / "lock")
+        assert lock_fd is not None
+        self._lock_fd = lock_fd
+        self._settled_fd = os.open(self.dir / "settled", os.O_RDWR | os.O_CREAT, 0o600)
+        self._fd: int | None = None
+        self._bytes = 0
+        self._dirty_since: float | None = None
+        adopted = self._adopt()
+        self._write_seg = len(adopted) + 1
+        self._write_off = 0
+        self._settled: Position = (1, 0)
+        self._bytes = sum(p.stat().st_size for p in self.dir.glob("seg-*.log"))
+
+    def _adopt(self) -> list[Path]:
+        """Move the segments of processes that are gone into this directory, oldest first."""
+        adopted: list[Path] = []
+        for other in sorted(self.root.iterdir(), key=lambda p: p.stat().st_mtime):
+            if other == self.dir or not other.is_dir() or other.name == "corrupt":
+                continue
+            fd = _pid_alive_lock(other / "lock")
+            if fd is None:
+                continue  # a live process owns it
+            try:
+                settled_seg, settled_off = _read_settled(other)
+                for seg in sorted(other.glob("seg-*.log")):
+                    number = int(seg.stem.split("-")[1])
+                    if number < settled_seg:
+                        continue  # delivered before that process died
+                    target = self.dir / f"seg-{len(adopted) + 1:012d}.log"
+                    if number == settled_seg and settled_off:
+                        with open(seg, "rb") as src, open(target, "wb") as dst:
+                            src.seek(settled_off)
+                            shutil.copyfileobj(src, dst)
+                    else:
+                        os.replace(seg, target)
+                    adopted.append(target)
+                shutil.rmtree(other, ignore_errors=True)
+            finally:
+                os.close(fd)
+        if adopted:
+            log.warning("spool %s: replaying %d segment file(s) left by an earlier process", self.root, len(adopted))
+        return adopted
+
+    def close(self) -> None:
+        with self.lock:
+            if self._fd is not None:
+                os.fsync(self._fd)
+                os.close(self._fd)
+                self._fd = None
+            os.close(self._settled_fd)
+            os.close(self._lock_fd)
+
+    def reopen_after_fork(self) -> None:
+        """In a forked child: leave the parent's files alone and start a directory of our own."""
+        self.lock = threading.Lock()
+        if self._fd is not None:
+            os.close(self._fd)
+        os.close(self._settled_fd)
+        os.close(self._lock_fd)
+        self._open()
+
+    # -- writing (caller thread; call with self.lock held) ----------------------------------------
+    def _segment(self, number: int) -> Path:
+        return self.dir / f"seg-{number:012d}.log"
+
+    def append_locked(self, event: Event) -> Position | None:
+        """Append one event; its end position, or None when the spool is full (the caller counts it)."""
+        record = _encode(event)
+        if self._bytes + len(record) > self.max_bytes:
+            return None
+        if self._fd is None or self._write_off >= self.segment_bytes:
+            self._rotate()
+        assert self._fd is not None
+        os.write(self._fd, record)
+        self._write_off += len(record)
+        self._bytes += len(record)
+        if self.fsync == "always":
+            os.fsync(self._fd)
+        elif self._dirty_since is None:
+            self._dirty_since = time.monotonic()
+        return (self._write_seg, self._write_off)
+
+    def _rotate(self) -> None:
+        if self._fd is not None:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._write_seg += 1
+            self._write_off = 0
+        self._fd = os.open(self._segment(self._write_seg), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._write_off = os.fstat(self._fd).st_size
+
+    @property
+    def tail(self) -> Position:
+        return (self._write_seg, self._write_off)
+
+    def sync_if_due(self) -> None:
+        """fsync the open segment if the ``interval`` policy says so (called by the worker)."""
+        if self.fsync != "interval" or self._dirty_since is None:
+            return
+        if time.monotonic() - self._dirty_since >= self.fsync_interval:
+            with self.lock:
+                if self._fd is not None:
+                    os.fsync(self._fd)
+                self._dirty_since = None
+
+    # -- reading and settling (worker thread) -----------------------------------------------------
+    @property
+    def settled(self) -> Position:
+        return self._settled
+
+    def pending(self) -> bool:
+        with self.lock:
+            return self._settled < self.tail
+
+    def read(self, start: Position, limit: int) -> tuple[list[Event], Position]:
+        """Up to ``limit`` events from ``start``; and the position after the last one read."""
+        events: list[Event] = []
+        position = start
+        for event, after in self._iter_from(start):
+            position = after
+            if event is not None:
+                events.append(event)
+                if len(events) >= limit:
+                    break
+        return events, position
+
+    def _iter_from(self, start: Position) -> Iterator[tuple[Event | None, Position]]:
+        with self.lock:
+            tail = self.tail
+        seg, off = start
+        while (seg, off) < tail:
+            end = tail[1] if seg == tail[0] else None
+            for item in self._iter_segment(self._segment(seg), off, end):
+                if item is None:  # truncated or corrupt: the rest of this segment is skipped
+                    break
+                yield item[0], (seg, item[1])
+            if seg >= tail[0]:
+                return
+            seg, off = seg + 1, 0
+            yield None, (seg, off)  # progress past a finished (or skipped) segment
+
+    def _iter_segment(self, path: Path, offset: int, end: int | None) -> Iterator[tuple[Event, int] | None]:
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                while end is None or offset < end:
+                    header = fh.read(_HEADER.size)
+                    if not header:
+                        return
+                    if len(header) < _HEADER.size:
+                        self._set_aside(path, offset, "truncated record (a crash mid-write?)")
+                        yield None
+                        return
+                    length, crc = _HEADER.unpack(header)
+                    payload = fh.read(length)
+                    if len(payload) < length:
+                        self._set_aside(path, offset, "truncated record (a crash mid-write?)")
+                        yield None
+                        return
+                    if zlib.crc32(payload) != crc:
+                        self._set_aside(path, offset, "checksum mismatch")
+                        yield None
+                        return
+                    try:
+                        event = _decode(payload)
+                    except Exception as exc:
+                        self._set_aside(path, offset, f"undecodable record ({exc!r})")
+                        yield None
+                        return
+                    offset += _HEADER.size + length
+                    yield event, offset
+        except FileNotFoundError:
+            return
+
+    def _set_aside(self, path: Path, offset: int, why: str) -> None:
+        aside = self.root / "corrupt"
+        aside.mkdir(exist_ok=True, mode=0o700)
+        target = aside / f"{self.dir.name}-{path.name}"
+        log.error("spool %s: %s at offset %d; the rest of the segment is skipped and the file kept aside as %s",
+                  path, why, offset, target)  # fmt: skip
+        try:
+            shutil.copy2(path, target)
+        except OSError:
+            log.exception("could not keep %s aside", path)
+
+    def settle(self, position: Position) -> None:
+        """Everything before ``position`` is delivered: record it (so a restart replays only what
+        follows) and delete the segments wholly before it."""
+        if position <= self._settled:
+            return
+        self._settled = position
+        os.pwrite(self._settled_fd, _SETTLED.pack(*position), 0)
+        with self.lock:
+            write_seg = self._write_seg
+        for seg in range(max(1, position[0] - 64), position[0]):
+            if seg >= write_seg:
+                break
+            path = self._segment(seg)
+            try:
+                size = path.stat().st_size
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            with self.lock:
+                self._bytes -= size
+
+    def size(self) -> int:
+        with self.lock:
+            return self._bytes
