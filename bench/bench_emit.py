@@ -5,6 +5,7 @@ Compares, with the same 3-key context, the same active SDK span and the same dat
   sdk         OTel SDK Logger.emit -> BatchLogRecordProcessor -> a null exporter
   ours        otel_eventtracking default tree (batching -> JSON lines to /dev/null)
   ours+otel   the same, plus every event as an OTel log record on an SDK LoggerProvider
+  ours+spool  the default tree with the disk spool on (SpooledBatchingRoutingBackend)
 Each round emits ROUND events per implementation, timing blocks of BLOCK calls; the
 pipelines are flushed between rounds (untimed) so no queue ever fills and nothing is dropped.
 CPU per event is process CPU time over emit + flush, divided by the events emitted.
@@ -17,6 +18,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -78,14 +80,20 @@ def make_sdk() -> tuple[Callable[[], None], Callable[[], None], Callable[[], int
     return emit, lambda: provider.force_flush(), lambda: exporter.count
 
 
-def make_ours(with_otel: bool) -> tuple[Callable[[], None], Callable[[], None], Callable[[], int]]:
+def make_ours(with_otel: bool, spool: bool = False) -> tuple[Callable[[], None], Callable[[], None], Callable[[], int]]:
     from otel_eventtracking import BatchingRoutingBackend, Tracker
+    from otel_eventtracking.durable import SpooledBatchingRoutingBackend
     from otel_eventtracking.exporters import JsonLinesExporter
 
     jsonl = JsonLinesExporter(os.devnull)
     provider = sdk_provider()[0] if with_otel else None
+    node = (
+        SpooledBatchingRoutingBackend({"jsonl": jsonl}, spool_dir=tempfile.mkdtemp(), max_queue_size=1_000_000)
+        if spool
+        else BatchingRoutingBackend({"jsonl": jsonl}, max_queue_size=1_000_000)
+    )
     t = Tracker(
-        backends={"default": BatchingRoutingBackend({"jsonl": jsonl}, max_queue_size=1_000_000)},
+        backends={"default": node},
         logger_provider=provider,
         emit_log_records=with_otel,
     )
@@ -112,6 +120,7 @@ def run(rounds: int, round_size: int, block: int) -> dict:
         "sdk": make_sdk(),
         "ours": make_ours(False),
         "ours+otel": make_ours(True),
+        "ours+spool": make_ours(False, spool=True),
     }
     per_call: dict[str, list[float]] = {name: [] for name in impls}
     cpu: dict[str, float] = dict.fromkeys(impls, 0.0)
@@ -165,7 +174,7 @@ def main() -> None:
             f"{name:<10} {r['median_ns']:>10.0f} {r['p90_ns']:>8.0f} {r['cpu_us_per_event']:>10.2f} "
             f"{r['emitted']:>9} {r['delivered']:>9}"
         )
-    for name in ("ours", "ours+otel"):
+    for name in ("ours", "ours+otel", "ours+spool"):
         ours = results[name]["median_ns"]
         print(
             f"{name}: upstream/ours = {up / ours:.2f} (target > 5), sdk/ours = {sdk / ours:.2f} (target > 4), "

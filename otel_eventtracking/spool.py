@@ -218,10 +218,14 @@ class Spool:
         if self.fsync != "interval" or self._dirty_since is None:
             return
         if time.monotonic() - self._dirty_since >= self.fsync_interval:
-            with self.lock:
-                if self._fd is not None:
-                    os.fsync(self._fd)
+            with self.lock:  # never fsync under the appenders' lock: dup the fd and sync outside
+                fd = os.dup(self._fd) if self._fd is not None else None
                 self._dirty_since = None
+            if fd is not None:
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
 
     # -- reading and settling (worker thread) -----------------------------------------------------
     @property
