@@ -13,7 +13,7 @@ from opentelemetry.sdk._logs.export import LogRecordExportResult
 from ..event import Event
 from ..exceptions import ImproperlyConfigured
 from ..serialize import UnserializablePolicy, json_record
-from .base import SUCCESS, EventExporter
+from .base import FAILURE, SUCCESS, EventExporter
 
 try:
     from segment import analytics as segment_analytics
@@ -58,7 +58,9 @@ class SegmentExporter(EventExporter):
     ``max_retries`` (the client's own retries; its default of 10 means minutes of backoff),
     ``timeout``, ``upload_size``, ``max_queue_size``, ``gzip``. Events without ``user_id`` in
     their context are skipped with a count (``skipped.no_user_id``); batches the client gives up
-    on are counted as ``failed``; a full client queue as ``dropped.client_queue_full``.
+    on are counted as ``failed`` and make the export report failure (so a spooled node keeps them
+    for replay); a full client queue is ``dropped.client_queue_full``. Each export waits for the
+    client's upload: it runs in the batching worker, never on the request thread.
     """
 
     def __init__(
@@ -131,18 +133,20 @@ class SegmentExporter(EventExporter):
                     self._accepted += 1
             else:
                 self.drop(event, "client_queue_full", "event %r dropped: the Segment client queue is full", event.name)
-        return SUCCESS
+        # Wait for the upload so that the batch's fate is known here: a spooled node keeps a
+        # failed batch for replay (Segment de-duplicates on messageId = event id).
+        return SUCCESS if self._settle(client) else FAILURE
 
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Wait for the client to upload what it holds; False if any batch failed since the last flush."""
-        client = self._client
-        if client is None:
-            return True
+    def _settle(self, client: Client) -> bool:
         client.flush()
         with self._lock:
             accepted, failed, self._accepted, self._failed = self._accepted, self._failed, 0, 0
         self.counters.add("exported", max(0, accepted - failed))
         return failed == 0
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Wait for the client to upload what it holds; False if any batch failed since the last flush."""
+        return self._client is None or self._settle(self._client)
 
     def shutdown(self) -> None:
         if self._client is not None:
