@@ -14,7 +14,10 @@ from .deadline import all_within
 from .event import Event
 from .exceptions import EventEmissionExit, ImproperlyConfigured
 from .routing import RoutingBackend
+from .telemetry import enable_metrics
 from .tracker import Tracker, emit, get_tracker, register_tracker
+
+enable_metrics()  # on the global MeterProvider (a proxy until an SDK one is set): no cost until read
 
 
 def flush(timeout: float | None = None) -> bool:
@@ -37,6 +40,7 @@ __all__ = [
     "__version__",
     "configure",
     "emit",
+    "enable_metrics",
     "flush",
     "get_tracker",
     "register_tracker",

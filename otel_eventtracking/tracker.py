@@ -102,6 +102,7 @@ class Tracker:
             self.log_record_node = _LogRecordNode(logger_provider)
             self.routing_backend.add_internal_backend("otel-logs", self.log_record_node)
         self._send = self.routing_backend.send_event
+        self._emitted = itertools.count()
 
     # The clock, in ns since the epoch; the compat shim replaces it so that upstream-style tests
     # that patch ``eventtracking.tracker.datetime`` keep working.
@@ -194,7 +195,12 @@ class Tracker:
                 snapshot(data) if data else {},
                 _current_context().get(_SPAN_KEY),
             )
+        next(self._emitted)
         self._send(event)
+
+    def emitted(self) -> int:
+        """How many events ``emit`` was called with (the self-telemetry ``emitted`` count)."""
+        return int(self._emitted.__reduce__()[1][0])
 
     # -- lifecycle --------------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:

@@ -1,0 +1,72 @@
+"""Self-telemetry: the pipeline's counters as OpenTelemetry metrics, read only when collected.
+
+``otel_eventtracking.events`` (a monotonic counter) has one series per tracker, node path and
+outcome: ``emitted`` (at the tracker), ``exported``, ``failed``, ``retries``, ``filtered``,
+``replayed``, ``dropped`` (with a ``reason``: ``queue_full``, ``shutdown``, ``oversize``,
+``unserializable``, ``spool_full``...) and the other counters nodes keep. ``otel_eventtracking.queue``
+(a gauge) reports events waiting per batching node and ``otel_eventtracking.spool.bytes`` the size
+of each spool. Nothing is computed on the emit path: the callbacks read ``tracker.stats()``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from .__about__ import VERSION
+
+_GAUGES = {"queued": "otel_eventtracking.queue", "spool_bytes": "otel_eventtracking.spool.bytes"}
+_NOT_COUNTS = {"queued", "spool_bytes", "disk_mode", "dequeued", "batches"}
+_installed: set[int] = set()
+_lock = threading.Lock()
+
+
+def _series() -> Iterable[tuple[str, str, str, int]]:
+    from .tracker import TRACKERS
+
+    for tracker_name, tracker in list(TRACKERS.items()):
+        yield tracker_name, "root", "emitted", tracker.emitted()
+        for path, counters in tracker.stats().items():
+            for key, value in counters.items():
+                yield tracker_name, path, key, value
+
+
+def _observe_counts(options: CallbackOptions) -> Iterable[Observation]:
+    for tracker_name, path, key, value in _series():
+        if key in _NOT_COUNTS:
+            continue
+        outcome, _, reason = key.partition(".")
+        attributes: dict[str, Any] = {"tracker": tracker_name, "node": path, "outcome": outcome}
+        if reason:
+            attributes["reason"] = reason
+        yield Observation(value, attributes)
+
+
+def _gauge(key: str) -> Any:
+    def observe(options: CallbackOptions) -> Iterable[Observation]:
+        for tracker_name, path, found, value in _series():
+            if found == key:
+                yield Observation(value, {"tracker": tracker_name, "node": path})
+
+    return observe
+
+
+def enable_metrics(meter_provider: metrics.MeterProvider | None = None) -> None:
+    """Publish the counters on ``meter_provider`` (default: the global one, also when it is set
+    later). Done automatically for the global provider on import; idempotent per provider."""
+    provider = meter_provider if meter_provider is not None else metrics.get_meter_provider()
+    with _lock:
+        if id(provider) in _installed:
+            return
+        _installed.add(id(provider))
+    meter = provider.get_meter("otel_eventtracking", VERSION)
+    meter.create_observable_counter(
+        "otel_eventtracking.events", callbacks=[_observe_counts], unit="{event}",
+        description="Events by tracker, pipeline node and outcome (emitted, exported, failed, dropped...)",
+    )  # fmt: skip
+    for key, name in _GAUGES.items():
+        meter.create_observable_gauge(name, callbacks=[_gauge(key)], unit="By" if "bytes" in name else "{event}")
