@@ -270,7 +270,7 @@ class BatchingRoutingBackend(RoutingBackend):
         return leftovers == 0
 
     def node_stats(self) -> dict[str, int]:
-        return {**self.counters.snapshot(), "queued": self.queued(), "dequeued": self._dequeued}
+        return {**super().node_stats(), "queued": self.queued(), "dequeued": self._dequeued}
 
     def _after_fork_in_child(self) -> None:
         # The parent's events belong to the parent: drop them here, restart the worker lazily.

@@ -242,7 +242,12 @@ class SpooledBatchingRoutingBackend(BatchingRoutingBackend):
         return ok and not pending
 
     def node_stats(self) -> dict[str, int]:
-        return {**super().node_stats(), "spool_bytes": self.spool.size(), "disk_mode": int(self._disk_mode)}
+        return {
+            **super().node_stats(),
+            "spooled": self.spool.appended,
+            "spool_bytes": self.spool.size(),
+            "disk_mode": int(self._disk_mode),
+        }
 
     def _after_fork_in_child(self) -> None:
         self.spool.reopen_after_fork()

@@ -328,8 +328,15 @@ class RoutingBackend:
                 yield child_path, child
 
     def node_stats(self) -> dict[str, int]:
-        """This node's own counters (``filtered``, ``processor_errors``...)."""
-        return self.counters.snapshot()
+        """This node's own counters (``filtered``, ``processor_errors``...), including those its
+        processors keep (a ``counters`` attribute, e.g. ``dropped.max_depth``)."""
+        out = self.counters.snapshot()
+        for processor in self.processors:
+            counters = getattr(processor, "counters", None)
+            if isinstance(counters, Counters):
+                for key, value in counters.snapshot().items():
+                    out[key] = out.get(key, 0) + value
+        return out
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Counters of this node and every node and backend below, keyed by path

@@ -130,6 +130,7 @@ class Spool:
         self._write_off = 0
         self._settled: Position = (1, 0)
         self._bytes = sum(p.stat().st_size for p in self.dir.glob("seg-*.log"))
+        self.appended = 0  # events written by this process (read under self.lock)
 
     def _adopt(self) -> list[Path]:
         """Move the segments of processes that are gone into this directory, oldest first."""
@@ -192,6 +193,7 @@ class Spool:
             self._rotate()
         assert self._fd is not None
         os.write(self._fd, record)
+        self.appended += 1
         self._write_off += len(record)
         self._bytes += len(record)
         if self.fsync == "always":

@@ -2,7 +2,7 @@
 
 ``otel_eventtracking.events`` (a monotonic counter) has one series per tracker, node path and
 outcome: ``emitted`` (at the tracker), ``exported``, ``failed``, ``retries``, ``filtered``,
-``replayed``, ``dropped`` (with a ``reason``: ``queue_full``, ``shutdown``, ``oversize``,
+``replayed``, ``spooled``, ``truncated``, ``dropped`` (with a ``reason``: ``queue_full``, ``shutdown``, ``oversize``,
 ``unserializable``, ``spool_full``...) and the other counters nodes keep. ``otel_eventtracking.queue``
 (a gauge) reports events waiting per batching node and ``otel_eventtracking.spool.bytes`` the size
 of each spool. Nothing is computed on the emit path: the callbacks read ``tracker.stats()``.
@@ -20,7 +20,7 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from .__about__ import VERSION
 
 _GAUGES = {"queued": "otel_eventtracking.queue", "spool_bytes": "otel_eventtracking.spool.bytes"}
-_NOT_COUNTS = {"queued", "spool_bytes", "disk_mode", "dequeued", "batches"}
+_NOT_COUNTS = {"queued", "spool_bytes", "disk_mode", "dequeued", "batches"}  # gauges and internals
 _installed: set[int] = set()
 _lock = threading.Lock()
 

@@ -1,6 +1,7 @@
 """Processors: small steps that filter or transform events between the tracker and exporters."""
 
 from .base import EventProcessor, FilteringLogRecordProcessor, NameFilter
+from .limits import LimitsProcessor
 from .redaction import RedactionProcessor
 from .regex_filter import RegexFilter
 from .whitelist import NameWhitelistProcessor
@@ -8,6 +9,7 @@ from .whitelist import NameWhitelistProcessor
 __all__ = [
     "EventProcessor",
     "FilteringLogRecordProcessor",
+    "LimitsProcessor",
     "NameFilter",
     "NameWhitelistProcessor",
     "RedactionProcessor",
