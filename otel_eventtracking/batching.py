@@ -238,18 +238,24 @@ class BatchingRoutingBackend(RoutingBackend):
         self._closed = True
         deadline = Deadline(timeout)
         ok = self.force_flush(timeout)
+        self._before_stop()
         self._stopping = True
         self._wake.set()
-        worker = self._worker
-        if worker is not None and worker.is_alive() and worker is not threading.current_thread():
-            worker.join(deadline.remaining())
+        self._join_worker(deadline.remaining())
         self._running = False
         with self._room:
             self._room.notify_all()
         ok = super().shutdown(deadline.remaining()) and ok  # also ends exporters' retry waits
-        if worker is not None and worker.is_alive() and worker is not threading.current_thread():
-            worker.join(1.0)  # let an interrupted export count what it could not deliver
+        self._join_worker(1.0)  # let an interrupted export count what it could not deliver
         return self._account_leftovers() and ok
+
+    def _before_stop(self) -> None:
+        """Hook run after the final flush, before the worker is told to stop."""
+
+    def _join_worker(self, timeout: float | None) -> None:
+        worker = self._worker
+        if worker is not None and worker.is_alive() and worker is not threading.current_thread():
+            worker.join(timeout)
 
     def _account_leftovers(self) -> bool:
         """Count (and log once) the events still queued after a shutdown that ran out of time."""

@@ -215,31 +215,19 @@ class SpooledBatchingRoutingBackend(BatchingRoutingBackend):
             return False
         return RoutingBackend.force_flush(self, deadline.remaining()) and marker.ok
 
-    def shutdown(self, timeout: float | None = None) -> bool:
-        """Deliver what it can within ``timeout``; what is left stays in the spool for the next start."""
-        if self._closed and not self._running:
-            return True
-        self._closed = True
-        deadline = Deadline(timeout)
-        ok = self.force_flush(timeout)
+    def _before_stop(self) -> None:
         self._halt.set()  # end a backoff wait
-        self._stopping = True
         self._take_memory_queue()  # the spool keeps these events for the next start
-        self._wake.set()
-        worker = self._worker
-        if worker is not None and worker.is_alive() and worker is not threading.current_thread():
-            worker.join(deadline.remaining())
-        self._running = False
-        ok = RoutingBackend.shutdown(self, deadline.remaining()) and ok
-        if worker is not None and worker.is_alive() and worker is not threading.current_thread():
-            worker.join(1.0)
+
+    def _account_leftovers(self) -> bool:
+        """Nothing queued is lost here: what is undelivered stays in the spool for the next start."""
         pending = self.spool.pending()
         if pending:
             log.warning("node %r shut down with undelivered events; they stay in %s for the next start",
                         self.backend_name or "spooled", self.spool.root)  # fmt: skip
-        self._queue.clear()  # every queued event is also in the spool: nothing is lost
+        self._queue.clear()
         self.spool.close()
-        return ok and not pending
+        return not pending
 
     def node_stats(self) -> dict[str, int]:
         return {
