@@ -1,14 +1,16 @@
 """An append-only disk spool: the durable log behind a batching node.
 
-Every event a spooled node accepts is appended here on the caller thread (one ``os.write`` into
-the OS page cache, so a killed process loses nothing) before it is queued in memory. The node's
+Every event a spooled node accepts is appended here on the caller thread before it is queued in
+memory: a copy into a memory-mapped segment file, which is the OS page cache itself, so a killed
+process loses nothing and the caller makes no system call (and never hands the GIL to the worker). The node's
 worker settles positions as batches are delivered; fully settled segment files are deleted.
 After a failure, an overflow, or a restart the worker reads events back from the oldest unsettled
 position: delivery is at-least-once, and event ids let downstream drop the duplicates.
 
 Layout: ``<directory>/<pid>-<random>/seg-<n>.log``, one directory per process, held with an
 exclusive ``flock``. At start a process adopts the directories of processes that are gone and
-replays them first. Each record is ``length (4 bytes) | crc32 (4 bytes) | pickle``. A truncated
+replays them first. Each record is ``length (4 bytes) | crc32 (4 bytes) | pickle``, the payload
+written before the header, so a write cut short leaves a zero header, which reads as the end. A
 record (a crash mid-write) or one whose checksum fails ends the reading of its segment with an
 error line, and a copy of the segment is kept in ``corrupt/``: neither stops start-up.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import mmap
 import os
 import pickle
 import shutil
@@ -123,13 +126,16 @@ class Spool:
         self._lock_fd = lock_fd
         self._settled_fd = os.open(self.dir / "settled", os.O_RDWR | os.O_CREAT, 0o600)
         self._fd: int | None = None
+        self._map: mmap.mmap | None = None
         self._bytes = 0
         self._dirty_since: float | None = None
         adopted = self._adopt()
         self._write_seg = len(adopted) + 1
         self._write_off = 0
         self._settled: Position = (1, 0)
-        self._bytes = sum(p.stat().st_size for p in self.dir.glob("seg-*.log"))
+        # data bytes per segment (adopted ones: what the sparse files really occupy)
+        self._seg_bytes = {int(p.stem.split("-")[1]): p.stat().st_blocks * 512 for p in self.dir.glob("seg-*.log")}
+        self._bytes = sum(self._seg_bytes.values())
         self.appended = 0  # events written by this process (read under self.lock)
 
     def _adopt(self) -> list[Path]:
@@ -164,18 +170,24 @@ class Spool:
 
     def close(self) -> None:
         with self.lock:
-            if self._fd is not None:
-                os.fsync(self._fd)
-                os.close(self._fd)
-                self._fd = None
+            self._close_segment(sync=True)
             os.close(self._settled_fd)
             os.close(self._lock_fd)
+
+    def _close_segment(self, sync: bool) -> None:
+        if self._map is not None:
+            if sync:
+                self._map.flush()
+            self._map.close()
+            self._map = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def reopen_after_fork(self) -> None:
         """In a forked child: leave the parent's files alone and start a directory of our own."""
         self.lock = threading.Lock()
-        if self._fd is not None:
-            os.close(self._fd)
+        self._close_segment(sync=False)
         os.close(self._settled_fd)
         os.close(self._lock_fd)
         self._open()
@@ -187,29 +199,33 @@ class Spool:
     def append_locked(self, event: Event) -> Position | None:
         """Append one event; its end position, or None when the spool is full (the caller counts it)."""
         record = _encode(event)
-        if self._bytes + len(record) > self.max_bytes:
+        size = len(record)
+        if self._bytes + size > self.max_bytes or size > self.segment_bytes:
             return None
-        if self._fd is None or self._write_off >= self.segment_bytes:
+        if self._map is None or self._write_off + size > self.segment_bytes:
             self._rotate()
-        assert self._fd is not None
-        os.write(self._fd, record)
+        assert self._map is not None
+        off = self._write_off
+        self._map[off + _HEADER.size : off + size] = record[_HEADER.size :]
+        self._map[off : off + _HEADER.size] = record[: _HEADER.size]  # the header last: it commits
         self.appended += 1
-        self._write_off += len(record)
-        self._bytes += len(record)
+        self._write_off = off + size
+        self._bytes += size
+        self._seg_bytes[self._write_seg] = self._seg_bytes.get(self._write_seg, 0) + size
         if self.fsync == "always":
-            os.fsync(self._fd)
+            self._map.flush()
         elif self._dirty_since is None:
             self._dirty_since = time.monotonic()
         return (self._write_seg, self._write_off)
 
     def _rotate(self) -> None:
-        if self._fd is not None:
-            os.fsync(self._fd)
-            os.close(self._fd)
+        if self._map is not None:
+            self._close_segment(sync=True)
             self._write_seg += 1
-            self._write_off = 0
-        self._fd = os.open(self._segment(self._write_seg), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._write_off = os.fstat(self._fd).st_size
+        self._fd = os.open(self._segment(self._write_seg), os.O_RDWR | os.O_CREAT, 0o600)
+        os.ftruncate(self._fd, self.segment_bytes)  # sparse: disk is used as records arrive
+        self._map = mmap.mmap(self._fd, self.segment_bytes)
+        self._write_off = 0
 
     @property
     def tail(self) -> Position:
@@ -220,14 +236,10 @@ class Spool:
         if self.fsync != "interval" or self._dirty_since is None:
             return
         if time.monotonic() - self._dirty_since >= self.fsync_interval:
-            with self.lock:  # never fsync under the appenders' lock: dup the fd and sync outside
-                fd = os.dup(self._fd) if self._fd is not None else None
+            with self.lock:
+                if self._map is not None:
+                    self._map.flush()  # msync: short, and appenders only copy into memory
                 self._dirty_since = None
-            if fd is not None:
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
 
     # -- reading and settling (worker thread) -----------------------------------------------------
     @property
@@ -278,6 +290,8 @@ class Spool:
                         yield None
                         return
                     length, crc = _HEADER.unpack(header)
+                    if length == 0:
+                        return  # the zero-filled rest of a segment (or a write that never committed)
                     payload = fh.read(length)
                     if len(payload) < length:
                         self._set_aside(path, offset, "truncated record (a crash mid-write?)")
@@ -321,14 +335,12 @@ class Spool:
         for seg in range(max(1, position[0] - 64), position[0]):
             if seg >= write_seg:
                 break
-            path = self._segment(seg)
             try:
-                size = path.stat().st_size
-                path.unlink()
+                self._segment(seg).unlink()
             except FileNotFoundError:
                 continue
             with self.lock:
-                self._bytes -= size
+                self._bytes -= self._seg_bytes.pop(seg, 0)
 
     def size(self) -> int:
         with self.lock:
