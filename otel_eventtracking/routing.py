@@ -14,6 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from opentelemetry.sdk._logs.export import LogRecordExportResult
+
 from .deadline import all_within
 from .event import Event, coerce_event
 from .exceptions import EventEmissionExit, ImproperlyConfigured, is_declined, is_emission_exit
@@ -89,7 +91,7 @@ class _ExporterChild:
 
     def deliver(self, events: Sequence[Event]) -> bool:
         try:
-            return bool(self.exporter.export_events(events).name == "SUCCESS")
+            return self.exporter.export_events(events) is LogRecordExportResult.SUCCESS
         except Exception:
             self.exporter.counters.add("failed", len(events))
             _summary.report(
