@@ -126,7 +126,8 @@ class Event:
         """A copy with some of name/time_ns/context/data/extra changed; same span and event id."""
         fields = {"name": self.name, "time_ns": self.time_ns, "context": self.context, "data": self.data,
                   "extra": self.extra, **changes}  # fmt: skip
-        return Event(span=self.span_context, event_id=self.event_id, **fields)
+        # The id is fixed now: copies made in different branches must not end up with different ids.
+        return Event(span=self._span, event_id=self.event_id, **fields)
 
     @property
     def timestamp(self) -> _dt.datetime:

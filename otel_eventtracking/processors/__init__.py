@@ -4,6 +4,7 @@ from .base import EventProcessor, FilteringLogRecordProcessor, NameFilter
 from .limits import LimitsProcessor
 from .redaction import RedactionProcessor
 from .regex_filter import RegexFilter
+from .validation import StrictValidationError, ValidationProcessor
 from .whitelist import NameWhitelistProcessor
 
 __all__ = [
@@ -14,4 +15,6 @@ __all__ = [
     "NameWhitelistProcessor",
     "RedactionProcessor",
     "RegexFilter",
+    "StrictValidationError",
+    "ValidationProcessor",
 ]
