@@ -119,8 +119,8 @@ def test_no_context_key_reaches_an_outgoing_request_unless_allow_listed():
         t = Tracker(emit_log_records=False)
         with t.context("edx.request", secret):
             got = call()
-        assert "baggage" not in got
-        assert not any(str(v) in " ".join(got.values()) for v in secret.values())
+        # only urllib's own headers went out: nothing was injected
+        assert set(got) <= {"host", "user-agent", "accept-encoding", "connection"}, got
         allowed = Tracker(emit_log_records=False, baggage_keys=["course_id"])
         with allowed.context("edx.request", secret):
             got = call()
