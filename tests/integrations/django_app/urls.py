@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("context/", views.context_view),
+    path("async-context/", views.async_context_view),
+    path("boom/", views.boom),
+    path("async-boom/", views.async_boom),
+    path("exits-context/", views.exits_context),
+    path("barrier/", views.barrier),
+]
