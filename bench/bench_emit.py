@@ -81,8 +81,7 @@ def make_sdk() -> tuple[Callable[[], None], Callable[[], None], Callable[[], int
 
 
 def make_ours(with_otel: bool, spool: bool = False) -> tuple[Callable[[], None], Callable[[], None], Callable[[], int]]:
-    from otel_eventtracking import BatchingRoutingBackend, Tracker
-    from otel_eventtracking.durable import SpooledBatchingRoutingBackend
+    from otel_eventtracking import BatchingRoutingBackend, SpooledBatchingRoutingBackend, Tracker
     from otel_eventtracking.exporters import JsonLinesExporter
 
     jsonl = JsonLinesExporter(os.devnull)

@@ -30,7 +30,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from otel_eventtracking import Tracker
 from otel_eventtracking.catalog import EventRegistry, EventType, SchemaMetadataProcessor
-from otel_eventtracking.event import Event
+from otel_eventtracking.core.event import Event
 from otel_eventtracking.exporters.base import SUCCESS, EventExporter
 from otel_eventtracking.processors.validation import ValidationProcessor
 

@@ -22,13 +22,13 @@ from .catalog import files as declaration_files
 from .catalog.registry import EventRegistry, default_registry
 from .catalog.render import catalog_document, render_html, render_json, render_markdown
 from .catalog.scan import scan_paths
-from .exceptions import ImproperlyConfigured
+from .exceptions import EventTrackingError, ImproperlyConfigured
 
 DEFAULT_OUT = "event-catalog"
 _RENDERERS = {"json": render_json, "md": render_markdown, "html": render_html}
 
 
-class CommandError(Exception):
+class CommandError(EventTrackingError):
     """A problem the user must fix (bad module, bad declarations); printed without a traceback."""
 
 

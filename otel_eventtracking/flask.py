@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Flask, g, request, session
 
+from .core.tracker import Tracker
 from .instrumentation.request_context import (
     RequestContextOptions,
     User,
@@ -30,7 +31,6 @@ from .instrumentation.request_context import (
     exit_request_context,
 )
 from .instrumentation.settings import install_from_settings
-from .tracker import Tracker
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_eventtracking import tracker as tracker_module
-from otel_eventtracking.batching import live_nodes
 from otel_eventtracking.compat import uninstall
+from otel_eventtracking.core import registry
+from otel_eventtracking.pipeline.lifecycle import live_nodes
 
 
 class Recorder:
@@ -44,14 +44,11 @@ def stop_new_batching_nodes():
 
 @pytest.fixture(autouse=True)
 def clean_registry():
-    saved = dict(tracker_module.TRACKERS)
-    tracker_module.TRACKERS.clear()
+    saved = dict(registry.TRACKERS)
+    registry.TRACKERS.clear()
     yield
-    for t in tracker_module.TRACKERS.values():
-        if t not in saved.values():
-            t.shutdown(timeout=5)
-    tracker_module.TRACKERS.clear()
-    tracker_module.TRACKERS.update(saved)
+    registry.reset(timeout=5)
+    registry.TRACKERS.update(saved)
     uninstall()
 
 

@@ -14,6 +14,7 @@ from opentelemetry.sdk._logs.export import LogRecordExportResult
 
 import otel_eventtracking
 from otel_eventtracking import BatchingRoutingBackend, ImproperlyConfigured, Tracker, tracker
+from otel_eventtracking.core.event import coerce_event
 from otel_eventtracking.exporters import EventExporter, InMemoryExporter
 
 
@@ -74,7 +75,7 @@ def test_queue_full_drop_newest_is_counted_and_flush_reports_the_loss(caplog):
     node = BatchingRoutingBackend({"g": exp}, max_queue_size=3, max_batch_size=1, schedule_delay=0.01)
     node.send({"name": "first"})
     assert exp.entered.wait(5)  # the worker holds "first"; the queue is empty again
-    results = [node.send({"name": f"q{i}"}) for i in range(5)]
+    results = [node.accept(coerce_event({"name": f"q{i}"})) for i in range(5)]
     assert results == [True, True, True, False, False]
     exp.gate.set()
     assert node.force_flush(5) is False  # two events were lost since the last flush
@@ -93,16 +94,16 @@ def test_block_policy_waits_for_room_then_drops_on_timeout():
     )
     node.send({"name": "held"})
     assert exp.entered.wait(5)
-    assert node.send({"name": "queued"}) is True
+    assert node.accept(coerce_event({"name": "queued"})) is True
     started = time.monotonic()
-    assert node.send({"name": "times-out"}) is False
+    assert node.accept(coerce_event({"name": "times-out"})) is False
     assert 0.15 < time.monotonic() - started < 2
     assert node.counters.get("dropped.queue_full") == 1
     # with room made while it waits, a blocked caller gets in
     releaser = threading.Timer(0.1, exp.gate.set)
     releaser.start()
     node.block_timeout = 5
-    assert node.send({"name": "unblocked"}) is True
+    assert node.accept(coerce_event({"name": "unblocked"})) is True
     assert node.force_flush(5) is False  # "times-out" was lost
     assert exp.names == ["held", "queued", "unblocked"]
     node.shutdown(5)
@@ -135,7 +136,7 @@ def test_shutdown_delivers_then_refuses_with_a_count():
     node.send({"name": "before"})
     assert node.shutdown(5) is True
     assert [e.name for e in mem.events] == ["before"]
-    assert node.send({"name": "after"}) is False
+    assert node.accept(coerce_event({"name": "after"})) is False
     assert node.counters.get("dropped.shutdown") == 1
     assert node.shutdown(5) is True  # idempotent
 
@@ -161,7 +162,7 @@ def test_module_flush_and_shutdown_cover_every_registered_tracker():
     ("kwargs", "message"),
     [
         ({"max_queue_size": 0}, "max_queue_size must be >= 1"),
-        ({"max_batch_size": "5"}, "max_batch_size must be a int"),
+        ({"max_batch_size": "5"}, "max_batch_size must be an int"),
         ({"schedule_delay": -1}, "schedule_delay must be >= 0.001"),
         ({"on_full": "wait"}, "on_full must be 'drop' or 'block'"),
     ],

@@ -52,7 +52,7 @@ def test_every_upstream_module_resolves_to_one_module_object(shim):
     assert R1 is otel_eventtracking.RoutingBackend and E1 is E2 is otel_eventtracking.EventEmissionExit
     from eventtracking.tracker import TRACKERS
 
-    from otel_eventtracking.tracker import TRACKERS as OURS
+    from otel_eventtracking.core.registry import TRACKERS as OURS
 
     assert TRACKERS is OURS
     with pytest.raises(ModuleNotFoundError):

@@ -225,7 +225,7 @@ def test_environment_config_file(monkeypatch, tmp_path):
     monkeypatch.setenv("OTEL_EVENTTRACKING_BAGGAGE_KEYS", "course_id, org_id")
     monkeypatch.setenv("OTEL_EVENTTRACKING_LOG_RECORDS", "false")
     t = tracker.get_tracker()
-    assert t.projection.baggage_keys == {"course_id", "org_id"} and t.log_record_node is None
+    assert t.projection.baggage_keys == {"course_id", "org_id"} and "otel_logs" not in t.backends
     t.emit("keep")
     t.emit("drop")
     assert [e["name"] for e in t.get_backend("rec").events] == ["keep"]
@@ -239,16 +239,24 @@ def test_environment_config_file(monkeypatch, tmp_path):
         ({"OTEL_EVENTTRACKING_CONFIG": "/nonexistent.json"}, "cannot read a JSON config"),
     ],
 )
-def test_environment_errors(monkeypatch, env, message):
+def test_environment_errors_are_logged_once_and_fall_back_to_the_default_tree(
+    monkeypatch, caplog, capsys, env, message
+):
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    with pytest.raises(ImproperlyConfigured, match=message):
-        tracker_from_environment()
+    t = tracker.get_tracker()  # never raises: a typo must not fail every emit
+    assert [r.getMessage() for r in caplog.records if message in r.getMessage()] != []
+    assert "using the default tree" in caplog.text
+    t.emit("still.delivered")
+    t.emit("again")
+    assert t.flush(5)
+    assert [json.loads(line)["name"] for line in capsys.readouterr().out.splitlines()] == ["still.delivered", "again"]
+    assert sum(message in r.getMessage() for r in caplog.records) == 1  # read once, at start-up
 
 
 def test_environment_exporter_choices(monkeypatch):
     monkeypatch.setenv("OTEL_EVENTTRACKING_EXPORTER", "none")
-    assert tracker_from_environment().backends == {}
+    assert list(tracker_from_environment().backends) == ["otel_logs"]
     monkeypatch.setenv("OTEL_EVENTTRACKING_EXPORTER", "logger")
     node = tracker_from_environment().get_backend("default")
     assert isinstance(node.backends["logger"], LoggerExporter)

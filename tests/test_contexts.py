@@ -6,6 +6,7 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from opentelemetry import baggage
 from opentelemetry import context as otel_context
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
@@ -14,14 +15,13 @@ from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from otel_eventtracking import BatchingRoutingBackend, Tracker
-from otel_eventtracking.context import STACK_KEY
 from otel_eventtracking.exporters import InMemoryExporter
 
 
 def test_contexts_live_in_the_otel_context():
     t = Tracker(emit_log_records=False)
     t.enter_context("c", {"user_id": 1})
-    stack = otel_context.get_value(STACK_KEY)
+    stack = otel_context.get_value(t.context_locator.key)
     assert stack is not None and stack.merged == {"user_id": 1}
     # Capturing the OTel Context and attaching it elsewhere carries the contexts along.
     captured = otel_context.get_current()
@@ -143,3 +143,64 @@ def test_context_values_become_attributes_of_the_active_span(tracer):
         off.enter_context("d", {"hidden": 1})
     span2 = tracer.exporter.get_finished_spans()[1]
     assert span2.attributes == {"edx.user_id": 8}
+
+
+def test_two_trackers_never_see_each_others_contexts():
+    a, b = Tracker(emit_log_records=False), Tracker(emit_log_records=False)
+    a.enter_context("only.a", {"x": 1})
+    assert b.resolve_context() == {} and a.resolve_context() == {"x": 1}
+    with b.context("only.b", {"y": 2}):
+        assert a.resolve_context() == {"x": 1} and b.resolve_context() == {"y": 2}
+
+
+def test_the_locator_mapping_is_live():
+    mem = InMemoryExporter()
+    t = Tracker({"m": mem}, emit_log_records=False)
+    contexts = t.context_locator.get()
+    contexts["request"] = {"user_id": 1}
+    t.located_context["course"] = {"course_id": "c"}
+    t.located_context["request"]["session"] = "s"
+    assert t.resolve_context() == {"user_id": 1, "course_id": "c", "session": "s"}
+    assert list(t.located_context) == ["request", "course"] and t.located_context["request"] == {
+        "user_id": 1,
+        "session": "s",
+    }
+    del contexts["request"]
+    del t.located_context["course"]
+    assert t.resolve_context() == {} and len(t.located_context) == 0
+    with pytest.raises(KeyError):
+        del t.located_context["never"]
+
+
+def test_the_shim_locators_are_live_and_per_thread():
+    from otel_eventtracking import compat
+
+    assert compat.install()
+    from eventtracking.locator import ThreadLocalContextLocator
+    from eventtracking.tracker import Tracker as ShimTracker
+
+    locator = ThreadLocalContextLocator()
+    t = ShimTracker({}, locator, emit_log_records=False)
+    locator.get()["parent"] = {"who": "main"}
+    seen = {}
+
+    def child():
+        seen["before"] = dict(t.resolve_context())
+        locator.get()["child"] = {"who": "child"}
+        seen["after"] = dict(t.resolve_context())
+
+    thread = threading.Thread(target=child)
+    thread.start()
+    thread.join(5)
+    assert seen == {"before": {}, "after": {"who": "child"}}
+    assert t.resolve_context() == {"who": "main"}
+
+
+def test_the_default_tracker_keeps_its_contexts_when_replaced():
+    import otel_eventtracking
+
+    first = otel_eventtracking.configure(backends={}, emit_log_records=False)
+    first.enter_context("edx.request", {"user_id": 5})  # e.g. request middleware
+    second = otel_eventtracking.configure(backends={}, emit_log_records=False)
+    assert second.resolve_context() == {"user_id": 5}
+    assert Tracker(emit_log_records=False).resolve_context() == {}  # a tracker of its own does not see them

@@ -12,15 +12,15 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 
 from otel_eventtracking import ImproperlyConfigured, Tracker
-from otel_eventtracking.event import Event
+from otel_eventtracking.core.event import Event
 from otel_eventtracking.exporters import InMemoryExporter, JsonLinesExporter, LoggerExporter
-from otel_eventtracking.stats import SummaryLog
+from otel_eventtracking.pipeline.stats import SummaryLog
 
 T0 = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
 def _event(name="e", data=None, context=None, **kw):
-    return Event.from_dict({"name": name, "timestamp": T0, "data": data or {}, "context": context or {}, **kw})
+    return Event.from_upstream({"name": name, "timestamp": T0, "data": data or {}, "context": context or {}, **kw})
 
 
 def test_logger_exporter_writes_exactly_one_json_object_per_event(caplog):

@@ -18,7 +18,7 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
 from otel_eventtracking import Tracker
-from otel_eventtracking.event import Event
+from otel_eventtracking.core.event import Event
 from otel_eventtracking.exceptions import UnserializableEventError
 from otel_eventtracking.exporters import JsonLinesExporter, LoggerExporter
 from otel_eventtracking.exporters.mongodb import MongoExporter
@@ -81,7 +81,7 @@ def test_arbitrary_events_are_written_validly_or_counted(name, data, context):
     assert len(lines) + jsonl.counters.get("dropped.unserializable") == 2
     records = [r for r in memory.get_finished_logs()]
     assert records[-1].log_record.event_name == "after"
-    otel_node = t.stats()["root/otel-logs/logger_provider"]
+    otel_node = t.stats()["root/otel_logs/logger_provider"]
     assert len(records) + otel_node.get("dropped.unserializable", 0) == 2
     encode_logs(records)  # the OTLP encoder accepts every record we produced
     # The MongoDB document encodes as BSON, or the event is refused with the documented error.

@@ -83,7 +83,7 @@ def test_unserializable_data_is_counted_not_crashing(log_pipeline, caplog):
     names = [r.log_record.event_name for r in exporter.get_finished_logs()]
     assert names == ["good"]
     assert exporter.get_finished_logs()[0].log_record.body == {"ok": "NaN"}
-    stats = t.stats()["root/otel-logs/logger_provider"]
+    stats = t.stats()["root/otel_logs/logger_provider"]
     assert stats["dropped.unserializable"] == 2 and stats["exported"] == 1
     assert "bad.object" in caplog.text and "has type object" in caplog.text
 
@@ -100,7 +100,7 @@ def test_global_provider_and_no_sdk():
         t = Tracker()
         t.emit("before.sdk", {"a": 1})
         assert t.flush(5)
-        assert t.stats()["root/otel-logs"].get("dequeued", 0) == 0
+        assert t.stats()["root/otel_logs"].get("dequeued", 0) == 0
         exporter = InMemoryLogRecordExporter()
         provider = LoggerProvider()
         provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))

@@ -19,8 +19,7 @@ from collections import Counter
 import pymongo
 import pytest
 
-from otel_eventtracking import BatchingRoutingBackend, Tracker
-from otel_eventtracking.durable import SpooledBatchingRoutingBackend
+from otel_eventtracking import BatchingRoutingBackend, SpooledBatchingRoutingBackend, Tracker
 from otel_eventtracking.exporters.mongodb import MongoExporter
 from otel_eventtracking.exporters.otlp import OTLPExporter
 from otel_eventtracking.testing import LocalCollector, LocalMongo
@@ -120,7 +119,7 @@ def test_mongodb_down_for_30s(tmp_path):
 CHILD = textwrap.dedent("""
     import sys, time
     from otel_eventtracking import Tracker
-    from otel_eventtracking.durable import SpooledBatchingRoutingBackend
+    from otel_eventtracking import SpooledBatchingRoutingBackend
     from otel_eventtracking.exporters import JsonLinesExporter
     spool, out, start, stop = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     node = SpooledBatchingRoutingBackend({"j": JsonLinesExporter(out)}, spool_dir=spool, schedule_delay=0.05)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from mockupdb import MockupDB, OpMsg
 
-from otel_eventtracking.event import Event
+from otel_eventtracking.core.event import Event
 from otel_eventtracking.exporters.mongodb import MongoExporter
 
 

@@ -9,6 +9,7 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
 from otel_eventtracking import EventEmissionExit, ImproperlyConfigured, RoutingBackend, Tracker
+from otel_eventtracking.core.event import coerce_event
 from otel_eventtracking.exporters import InMemoryExporter
 from otel_eventtracking.processors import NameWhitelistProcessor, RegexFilter
 
@@ -79,7 +80,7 @@ def test_processor_and_backend_failures_are_isolated_logged_and_counted(recorder
 
     router = RoutingBackend(backends={"a_broken": BrokenBackend(), "rec": recorder}, processors=[broken, returns_str])
     for _ in range(3):
-        assert router.send({"name": "x", "data": {"v": 1}}) is False
+        assert router.accept(coerce_event({"name": "x", "data": {"v": 1}})) is False
     assert [e["data"] for e in recorder.events] == [{"v": 1}] * 3
     assert router.counters.get("processor_errors") == 6
     stats = router.stats()
@@ -100,7 +101,7 @@ def test_declining_backends_are_not_failures(recorder):
             raise NoBackendEnabled()
 
     router = RoutingBackend(backends={"off": Off(), "rec": recorder})
-    assert router.send({"name": "x"}) is True
+    assert router.accept(coerce_event({"name": "x"})) is True
     assert router.stats()["root/off"] == {"declined": 1}
 
 

@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk._logs.export import LogRecordExportResult
 
-from otel_eventtracking import ImproperlyConfigured, Tracker
-from otel_eventtracking.durable import SpooledBatchingRoutingBackend
-from otel_eventtracking.event import Event
+from otel_eventtracking import ImproperlyConfigured, SpooledBatchingRoutingBackend, Tracker
+from otel_eventtracking.core.event import Event
 from otel_eventtracking.exporters import EventExporter, InMemoryExporter
-from otel_eventtracking.spool import Spool
+from otel_eventtracking.pipeline.spool import Spool
 
 
 class FlakyExporter(EventExporter):
@@ -172,7 +171,7 @@ def test_bad_spool_options(tmp_path):
 CHILD = textwrap.dedent("""
     import sys
     from otel_eventtracking import Tracker
-    from otel_eventtracking.durable import SpooledBatchingRoutingBackend
+    from otel_eventtracking import SpooledBatchingRoutingBackend
     from otel_eventtracking.exporters import JsonLinesExporter
     spool, out, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
     node = SpooledBatchingRoutingBackend({"j": JsonLinesExporter(out)}, spool_dir=spool, schedule_delay=0.05)

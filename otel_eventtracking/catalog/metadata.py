@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..event import Event
-from ..processors.base import EventProcessor
+from ..core.event import Event
+from ..pipeline.processor import EventProcessor
 from .registry import SCHEMA_KEY, EventRegistry, EventType, default_registry
 from .render import slug
 

@@ -11,9 +11,10 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, ParamSpec, overload
 
-from ..exceptions import ImproperlyConfigured
-from ..serialize import Normalizer
-from ..tracker import Tracker, get_tracker
+from ..core.registry import get_tracker
+from ..core.tracker import Tracker
+from ..exceptions import EventTrackingError, ImproperlyConfigured
+from ..records.normalize import Normalizer
 from .schema import class_description, is_dataclass_type, is_typeddict, schema_for_type
 
 P = ParamSpec("P")
@@ -36,7 +37,7 @@ class ValidationFailure:
         super().__init__(f"event {event_name!r}{where}: {reason}")  # type: ignore[call-arg]  # the exception base
 
 
-class EventValidationError(ValidationFailure, ValueError):
+class EventValidationError(ValidationFailure, EventTrackingError, ValueError):
     """``data`` does not match the declared schema of its event type (or the type is undeclared)."""
 
 

@@ -35,7 +35,7 @@ from ..instrumentation.request_context import (
     enter_request_context,
     exit_request_context,
 )
-from ..stats import SummaryLog
+from ..pipeline.stats import SummaryLog
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)

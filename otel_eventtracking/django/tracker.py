@@ -11,7 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured as DjangoImproperlyConfigured
 
-from ..config import build_backends, build_processors
+from ..config.engines import build_backends, build_processors
+from ..core.context import DEFAULT_LOCATOR
+from ..core.tracker import Tracker
 from ..exceptions import ImproperlyConfigured
 from ..instrumentation.settings import (
     BACKENDS_SETTING,
@@ -20,7 +22,6 @@ from ..instrumentation.settings import (
     install_from_settings,
     tracker_options,
 )
-from ..tracker import Tracker
 
 DJANGO_BACKEND_SETTING_NAME = BACKENDS_SETTING
 DJANGO_PROCESSOR_SETTING_NAME = PROCESSORS_SETTING
@@ -37,7 +38,8 @@ class DjangoTracker(Tracker):
     ``backends_settings_name`` (a dict of ENGINE/OPTIONS nodes) and ``processors_settings_name``
     (a list of them) name the settings to read, as upstream; ``EVENT_TRACKING_TRACKER_OPTIONS``
     and ``tracker_options`` (which win) are passed to :class:`~otel_eventtracking.Tracker`.
-    Contexts live in the OpenTelemetry Context (per thread and per asyncio task). A bad setting
+    Contexts are the default tracker's (on the OpenTelemetry Context, per thread and per asyncio
+    task: those the request middleware enters). A bad setting
     raises :class:`~otel_eventtracking.ImproperlyConfigured` (a ValueError, as upstream's error).
     """
 
@@ -49,7 +51,8 @@ class DjangoTracker(Tracker):
     ) -> None:
         backends = self.create_backends_from_settings(backends_settings_name)
         processors = self.create_processors_from_settings(processors_settings_name)
-        super().__init__(backends, None, processors, **{**tracker_options(_setting), **options})
+        options = {"context_locator": DEFAULT_LOCATOR, **tracker_options(_setting), **options}
+        super().__init__(backends, processors=processors, **options)
 
     def create_backends_from_settings(self, settings_name: str) -> dict[str, Any]:
         """The backends described by the dict setting ``settings_name`` (empty when unset)."""

@@ -7,19 +7,28 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from opentelemetry.sdk._logs import ReadableLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
-
-from ..event import Event, coerce_event
+from ..core.event import UNKNOWN_EVENT_TYPE, Event, coerce_event
 from ..exceptions import ImproperlyConfigured, UnserializableEventError
-from ..serialize import UnserializablePolicy
-from ..stats import Counters, SummaryLog
+from ..otel._sdk import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, record_fields
+from ..pipeline.stats import Counters, SummaryLog
+from ..records.normalize import UnserializablePolicy
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
 
 SUCCESS = LogRecordExportResult.SUCCESS
 FAILURE = LogRecordExportResult.FAILURE
+
+
+def event_from_log_record(record: ReadableLogRecord) -> Event:
+    """View any SDK log record as an Event: body -> data, attributes -> context.
+
+    A record without ``event_name`` (an ordinary log line) gets the name ``unknown``; a
+    non-mapping body is kept under ``data["message"]``.
+    """
+    name, time_ns, body, attributes, sc = record_fields(record)
+    data = body if isinstance(body, Mapping) else ({} if body is None else {"message": body})
+    return Event(name or UNKNOWN_EVENT_TYPE, time_ns, attributes, data, sc)
 
 
 class EventExporter(LogRecordExporter, abc.ABC):
@@ -43,7 +52,7 @@ class EventExporter(LogRecordExporter, abc.ABC):
         """Write a batch of events; SUCCESS when every event was written or counted as dropped."""
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        return self.export_events([Event.from_log_record(record) for record in batch])
+        return self.export_events([event_from_log_record(record) for record in batch])
 
     def send(self, event: Event | Mapping[str, Any]) -> None:
         """Upstream backend API: export one event (an upstream dict or an Event) right now."""

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Sequence
 from typing import IO
 
-from opentelemetry.sdk._logs.export import LogRecordExportResult
-
-from ..event import Event
-from ..serialize import UnserializablePolicy, dumps, json_record
+from ..core.event import Event
+from ..otel._sdk import LogRecordExportResult
+from ..records.json import dumps, json_record
+from ..records.normalize import UnserializablePolicy
 from .base import FAILURE, SUCCESS, EventExporter
 
 

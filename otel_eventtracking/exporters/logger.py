@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from opentelemetry.sdk._logs.export import LogRecordExportResult
-
-from ..event import Event
+from ..core.event import Event
 from ..exceptions import ImproperlyConfigured
-from ..serialize import UnserializablePolicy, dumps, json_record
+from ..otel._sdk import LogRecordExportResult
+from ..records.json import dumps, json_record
+from ..records.normalize import UnserializablePolicy
 from .base import SUCCESS, EventExporter
 
 MAX_EVENT_SIZE = 1024  # upstream's default

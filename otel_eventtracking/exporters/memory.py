@@ -6,9 +6,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry.sdk._logs.export import LogRecordExportResult
-
-from ..event import Event
+from ..core.event import Event
+from ..otel._sdk import LogRecordExportResult
 from .base import SUCCESS, EventExporter
 
 

@@ -13,11 +13,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentelemetry.sdk._logs.export import LogRecordExportResult
-
-from ..event import Event
-from ..exceptions import ImproperlyConfigured, UnserializableEventError
-from ..serialize import Normalizer, UnserializablePolicy
+from ..core.event import Event
+from ..exceptions import EventTrackingError, ImproperlyConfigured, UnserializableEventError
+from ..otel._sdk import LogRecordExportResult
+from ..records.bson import mongo_document
+from ..records.normalize import UnserializablePolicy
 from .base import FAILURE, SUCCESS, EventExporter
 from .retry import RetryPolicy
 
@@ -98,21 +98,7 @@ class MongoExporter(EventExporter):
     # -- documents ------------------------------------------------------------------------------
     def document(self, event: Event) -> dict[str, Any]:
         """The document stored for ``event`` (raises UnserializableEventError per the policy)."""
-        norm = Normalizer(event.name, otlp=True, policy=self.unserializable, keep_datetimes=True)
-        doc: dict[str, Any] = {
-            "_id": event.event_id,
-            "name": event.name,
-            "timestamp": event.timestamp,
-            "context": norm.convert(event.context, "context"),
-            "data": norm.convert(event.data, "data"),
-        }
-        if event.extra:
-            for key, value in event.extra.items():
-                doc[str(key)] = norm.convert(value, str(key))
-        if self.include_trace_context and (sc := event.span_context) is not None:
-            doc["trace_id"] = f"{sc.trace_id:032x}"
-            doc["span_id"] = f"{sc.span_id:016x}"
-        return doc
+        return mongo_document(event, policy=self.unserializable, include_trace=self.include_trace_context)
 
     def encode(self, event: Event) -> RawBSONDocument:
         """The BSON document for ``event``; UnserializableEventError if BSON cannot hold it."""
@@ -208,7 +194,7 @@ class MongoExporter(EventExporter):
         self.client.close()
 
 
-class _Oversize(Exception):
+class _Oversize(EventTrackingError):
     def __init__(self, size: int) -> None:
         self.size = size
 

@@ -6,13 +6,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry._logs import Logger, LoggerProvider
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
-from opentelemetry.sdk.resources import Resource
-
-from .. import _otel
-from ..event import Event
-from ..serialize import UnserializablePolicy, otlp_attributes, otlp_body
+from ..core.event import Event
+from ..otel import _sdk
+from ..otel._sdk import Logger, LoggerProvider, LogRecordExporter, LogRecordExportResult, Resource
+from ..records.normalize import UnserializablePolicy
+from ..records.otlp import otlp_attributes, otlp_body
 from .base import FAILURE, SUCCESS, EventExporter
 from .retry import RetryPolicy
 
@@ -40,13 +38,13 @@ class LoggerProviderExporter(EventExporter):
         self._lock = threading.Lock()
 
     def _logger(self) -> Logger | None:
-        provider = _otel.resolve_provider(self.logger_provider)
+        provider = _sdk.resolve_provider(self.logger_provider)
         if provider is None:
             return None
         with self._lock:
             cached = self._loggers.get(id(provider))
             if cached is None or cached[0] is not provider:
-                cached = (provider, _otel.get_logger(provider, self.schema_url))
+                cached = (provider, _sdk.get_logger(provider, self.schema_url))
                 self._loggers[id(provider)] = cached
             return cached[1]
 
@@ -60,7 +58,7 @@ class LoggerProviderExporter(EventExporter):
             return SUCCESS
         for event, (body, attributes) in self.convert_each(events, self._convert):
             try:
-                _otel.emit(
+                _sdk.emit(
                     logger,
                     name=event.name,
                     time_ns=event.time_ns,
@@ -76,7 +74,7 @@ class LoggerProviderExporter(EventExporter):
         return SUCCESS
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        provider = _otel.resolve_provider(self.logger_provider)
+        provider = _sdk.resolve_provider(self.logger_provider)
         flush = getattr(provider, "force_flush", None)
         return bool(flush(timeout_millis)) if callable(flush) else True
 
@@ -105,7 +103,7 @@ class LogRecordExporterAdapter(EventExporter):
         self._stop = threading.Event()
 
     def _convert(self, event: Event) -> Any:
-        return _otel.readable_record(
+        return _sdk.readable_record(
             name=event.name,
             time_ns=event.time_ns,
             body=otlp_body(event, policy=self.unserializable),

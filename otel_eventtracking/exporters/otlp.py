@@ -6,11 +6,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.sdk._logs.export import LogRecordExporter
-from opentelemetry.sdk.resources import Resource
-
 from ..exceptions import ImproperlyConfigured
-from ..serialize import UnserializablePolicy
+from ..otel._sdk import LogRecordExporter, Resource
+from ..records.normalize import UnserializablePolicy
 from .otel import LogRecordExporterAdapter
 
 PROTOCOLS = ("grpc", "http/protobuf")

@@ -8,11 +8,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry.sdk._logs.export import LogRecordExportResult
-
-from ..event import Event
+from ..core.event import Event
 from ..exceptions import ImproperlyConfigured
-from ..serialize import UnserializablePolicy, json_record
+from ..otel._sdk import LogRecordExportResult
+from ..records.json import json_record
+from ..records.normalize import UnserializablePolicy
 from .base import FAILURE, SUCCESS, EventExporter
 
 try:

@@ -26,11 +26,11 @@ from typing import Any
 
 import wrapt
 
-from .. import _otel
-from ..context import current_stack
-from ..event import UNKNOWN_EVENT_TYPE, Event, datetime_to_ns, snapshot
-from ..stats import SummaryLog
-from ..tracker import _LogRecordNode
+from ..core.context import DEFAULT_LOCATOR
+from ..core.event import UNKNOWN_EVENT_TYPE, Event, datetime_to_ns, snapshot
+from ..otel import _sdk
+from ..otel.log_records import LogRecordBackend
+from ..pipeline.stats import SummaryLog
 from .base import SafeInstrumentor
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class LegacyEventTrackingInstrumentor(SafeInstrumentor):
 
     def __init__(self) -> None:
         if not hasattr(self, "_node"):  # BaseInstrumentor is a singleton: __init__ runs again
-            self._node: _LogRecordNode | None = None
+            self._node: LogRecordBackend | None = None
             self._module: ModuleType | None = None
 
     def instrument_safely(self, **kwargs: Any) -> None:
@@ -63,7 +63,7 @@ class LegacyEventTrackingInstrumentor(SafeInstrumentor):
         module = importlib.import_module("eventtracking.tracker")
         if module.Tracker.__module__.startswith("otel_eventtracking"):
             return  # the shim: its events are already log records
-        self._node = _LogRecordNode(kwargs.get("logger_provider"))
+        self._node = LogRecordBackend(kwargs.get("logger_provider"))
         self._module = module
         wrapt.wrap_function_wrapper(module, "Tracker.emit", self._emit)
 
@@ -88,7 +88,7 @@ class LegacyEventTrackingInstrumentor(SafeInstrumentor):
 
     def _capture(self, legacy_tracker: Any, name: Any, data: Any) -> Event:
         context = legacy_tracker.resolve_context()
-        ours = current_stack().merged
+        ours = DEFAULT_LOCATOR.stack().merged
         if ours:
             context = {**ours, **context}
         return Event(
@@ -96,14 +96,14 @@ class LegacyEventTrackingInstrumentor(SafeInstrumentor):
             self._now_ns(),
             snapshot(context),
             snapshot(data) if data else {},
-            _otel.current_context().get(_otel.SPAN_KEY),
+            _sdk.current_context().get(_sdk.SPAN_KEY),
         )
 
     def _emit(self, wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         node = self._node
         if node is not None:
             try:
-                node.send_event(self._capture(instance, *_arguments(*args, **kwargs)))
+                node.accept(self._capture(instance, *_arguments(*args, **kwargs)))
             except Exception:
                 _summary.report("capture", 1, "event not bridged to OpenTelemetry", exc_info=True)
         return wrapped(*args, **kwargs)

@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.registry import get_tracker
+from ..core.tracker import Tracker
 from ..exceptions import ImproperlyConfigured
-from ..stats import SummaryLog
-from ..tracker import Tracker, get_tracker
+from ..pipeline.stats import SummaryLog
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)

@@ -16,9 +16,11 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..config import build_backends, build_processors
+from ..config.engines import build_backends, build_processors
+from ..core.context import DEFAULT_LOCATOR
+from ..core.registry import replace_tracker
+from ..core.tracker import Tracker
 from ..exceptions import ImproperlyConfigured
-from ..tracker import DEFAULT_TRACKER_NAME, TRACKERS, Tracker, _registry_lock, register_tracker
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +68,6 @@ def tracker_arguments(
     }
 
 
-def replace_tracker(tracker: Tracker, name: str = DEFAULT_TRACKER_NAME, timeout: float = 10.0) -> None:
-    """Register ``tracker`` under ``name``; the tracker it replaces is flushed and shut down."""
-    with _registry_lock:
-        previous = TRACKERS.get(name)
-        register_tracker(tracker, name)
-    if previous is not None and previous is not tracker:
-        previous.shutdown(timeout=timeout)
-
-
 def install_from_settings(get: Getter, build: Callable[[], Tracker] | None = None) -> Tracker | None:
     """When ``EVENT_TRACKING_ENABLED`` is true, build the default tracker (``build()``, by default
     a :class:`Tracker` from the settings) and register it; otherwise leave the default tracker
@@ -82,6 +75,6 @@ def install_from_settings(get: Getter, build: Callable[[], Tracker] | None = Non
     if not get(ENABLED_SETTING, False):
         log.debug("%s is off: the default tracker comes from configure() or the environment", ENABLED_SETTING)
         return None
-    built = build() if build is not None else Tracker(**tracker_arguments(get))
+    built = build() if build is not None else Tracker(context_locator=DEFAULT_LOCATOR, **tracker_arguments(get))
     replace_tracker(built)
     return built

@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-
-from ..event import Event
+from ..core.event import Event
 from ..exceptions import EventEmissionExit
-
-
-class EventProcessor(abc.ABC):
-    """A processor working on immutable :class:`Event` objects (no dict copies on the hot path).
-
-    ``process`` returns the event to pass on (the same one, or a new one) or None to drop it.
-    Instances are also upstream-style callables on event dicts, so upstream code keeps working.
-    """
-
-    @abc.abstractmethod
-    def process(self, event: Event) -> Event | None: ...
-
-    def __call__(self, event: Mapping[str, Any]) -> Mapping[str, Any]:
-        result = self.process(Event.from_dict(event))
-        if result is None:
-            raise EventEmissionExit()
-        return result.as_dict()
+from ..otel._sdk import LogRecordProcessor, ReadWriteLogRecord
+from ..pipeline.processor import EventProcessor
 
 
 class NameFilter(EventProcessor):
-    """A processor that keeps or drops events by name only; see :meth:`allows`."""
+    """A processor that keeps or drops events by name only; see :meth:`allows`.
+
+    Called upstream-style it returns the very dict it was given (or raises ``EventEmissionExit``),
+    and given a list of event dicts (as event-routing-backends does) the list of those it keeps.
+    An event whose name is not a string cannot be judged: it is dropped (filters fail closed).
+    """
 
     @abc.abstractmethod
     def allows(self, name: str) -> bool: ...
@@ -38,9 +25,14 @@ class NameFilter(EventProcessor):
     def process(self, event: Event) -> Event | None:
         return event if self.allows(event.name) else None
 
-    def __call__(self, event: Mapping[str, Any]) -> Mapping[str, Any]:
-        # Upstream processors return the very dict they were given.
-        if not self.allows(str(event.get("name") or "")):
+    def _keeps(self, event: Any) -> bool:
+        name = event.get("name") if hasattr(event, "get") else None
+        return isinstance(name, str) and self.allows(name)
+
+    def __call__(self, event: Any) -> Any:
+        if isinstance(event, list):
+            return [item for item in event if self._keeps(item)]
+        if not self._keeps(event):
             raise EventEmissionExit()
         return event
 

@@ -6,10 +6,10 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ..event import Event
+from ..core.event import Event
 from ..exceptions import ImproperlyConfigured
-from ..stats import Counters
-from .base import EventProcessor
+from ..pipeline.processor import EventProcessor
+from ..pipeline.stats import Counters
 
 LimitAction = Literal["drop", "truncate"]
 

@@ -8,9 +8,9 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from ..event import Event
+from ..core.event import Event
 from ..exceptions import ImproperlyConfigured
-from .base import EventProcessor
+from ..pipeline.processor import EventProcessor
 
 Action = Literal["drop", "hash", "mask"]
 HASH_KEY_ENV = "OTEL_EVENTTRACKING_REDACTION_KEY"

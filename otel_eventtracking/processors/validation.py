@@ -22,17 +22,17 @@ import threading
 from typing import Literal
 
 from ..catalog.registry import EventRegistry, EventType, ValidationFailure, default_registry
-from ..event import Event
+from ..core.event import Event
 from ..exceptions import ImproperlyConfigured
-from ..stats import Counters, SummaryLog
-from .base import EventProcessor
+from ..pipeline.processor import EventProcessor
+from ..pipeline.stats import Counters, SummaryLog
+from ..pipeline.worker import THREAD_PREFIX
 
 log = logging.getLogger(__name__)
 
 ValidationMode = Literal["off", "warn", "drop", "strict"]
 UndeclaredPolicy = Literal["allow", "reject"]
 _MODES = ("off", "warn", "drop", "strict")
-_WORKER_PREFIX = "otel-eventtracking-batch"  # batching workers' thread names (batching.py)
 _UNDECLARED = (
     "no EventType or declarations file declares this name: declare it, or build the ValidationProcessor "
     "with undeclared='allow'"
@@ -143,7 +143,7 @@ class _Reason:
 
 
 def _on_caller_thread() -> bool:
-    return not threading.current_thread().name.startswith(_WORKER_PREFIX)
+    return not threading.current_thread().name.startswith(THREAD_PREFIX)
 
 
 __all__ = ["StrictValidationError", "UndeclaredPolicy", "ValidationMode", "ValidationProcessor"]

@@ -64,7 +64,7 @@ def test_metadata_reaches_log_records_json_lines_logger_and_otel_exporters(regis
 
 
 def test_metadata_keeps_other_extras_and_never_changes_the_input(registry):
-    from otel_eventtracking.event import Event
+    from otel_eventtracking.core.event import Event
 
     event = Event("edx.course.enrollment.activated", 1, {}, {"course_id": "c", "user_id": 1}, extra={"origin": "lms"})
     out = SchemaMetadataProcessor(registry).process(event)
@@ -76,7 +76,7 @@ def test_metadata_keeps_other_extras_and_never_changes_the_input(registry):
 
 
 def test_catalog_url_links_each_event_to_its_catalog_entry(registry):
-    from otel_eventtracking.event import Event
+    from otel_eventtracking.core.event import Event
 
     processor = SchemaMetadataProcessor(registry, catalog_url="https://docs.example.com/events/catalog.html")
     out = processor.process(Event("edx.course.enrollment.activated", 1, {}, {}))

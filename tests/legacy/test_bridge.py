@@ -15,6 +15,7 @@ import pytest
 from eventtracking.processors.regex_filter import RegexFilter as LegacyRegexFilter
 
 from otel_eventtracking import Tracker, compat
+from otel_eventtracking.core.context import DEFAULT_LOCATOR
 from otel_eventtracking.instrumentation.legacy import LegacyEventTrackingInstrumentor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,7 +123,7 @@ def test_later_mutation_of_data_does_not_reach_the_record(bridge):
 def test_module_level_emit_and_contexts_on_the_otel_context(bridge):
     instrumentor, exporter = bridge
     legacy.register_tracker(legacy.Tracker(backends={"rec": Recorder()}))
-    ours = Tracker(emit_log_records=False)
+    ours = Tracker(context_locator=DEFAULT_LOCATOR, emit_log_records=False)  # as the default tracker has
     with ours.context("edx.request", {"path": "/courses", "user_id": 1}):
         legacy.get_tracker().enter_context("user", {"user_id": 2})
         try:

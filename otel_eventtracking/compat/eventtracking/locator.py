@@ -4,7 +4,7 @@ Both upstream locators map to contexts on the OpenTelemetry Context, which are i
 thread *and* per asyncio task (upstream's ``DefaultContextLocator`` shared one dict process-wide).
 """
 
-from otel_eventtracking.context import OTelContextLocator
+from otel_eventtracking.core.context import OTelContextLocator
 
 
 class DefaultContextLocator(OTelContextLocator):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from otel_eventtracking.event import UNKNOWN_EVENT_TYPE, datetime_to_ns
-from otel_eventtracking.tracker import DEFAULT_TRACKER_NAME, TRACKERS, emit, get_tracker, register_tracker
-from otel_eventtracking.tracker import Tracker as _Tracker
+from otel_eventtracking.core.event import UNKNOWN_EVENT_TYPE, datetime_to_ns
+from otel_eventtracking.core.registry import DEFAULT_TRACKER_NAME, TRACKERS, emit, get_tracker, register_tracker
+from otel_eventtracking.core.tracker import Tracker as _Tracker
 
 from .locator import DefaultContextLocator
 

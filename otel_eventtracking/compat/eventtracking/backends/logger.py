@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from otel_eventtracking.exporters.logger import MAX_EVENT_SIZE, LoggerBackend
-from otel_eventtracking.serialize import format_datetime
+from otel_eventtracking.records.normalize import format_datetime
 
 
 class DateTimeJSONEncoder(json.JSONEncoder):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from otel_eventtracking.core.tracker import Tracker
 from otel_eventtracking.django import tracker as _django
 from otel_eventtracking.django.tracker import (
     DJANGO_BACKEND_SETTING_NAME,
     DJANGO_ENABLED_SETTING_NAME,
     DJANGO_PROCESSOR_SETTING_NAME,
 )
-from otel_eventtracking.tracker import Tracker
 
 from ..tracker import Tracker as _ShimTracker
 

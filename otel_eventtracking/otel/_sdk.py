@@ -1,5 +1,9 @@
-"""Every use of OpenTelemetry's private or fast-moving API lives here (the ``_logs`` modules change
-between minors; pyproject pins a narrow range). Other modules import from this one only."""
+"""Every use of OpenTelemetry's private or fast-moving API lives here.
+
+The ``_logs`` modules of the API and the SDK are private and change between minors (pyproject
+pins the range this module is tested with). No other module of the library imports them: they
+import the names below instead.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,23 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry import _logs, context, trace
-from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry._logs import Logger, LoggerProvider, LogRecord, SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider as SDKLoggerProvider
-from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import NonRecordingSpan, SpanContext
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.trace.propagation import _SPAN_KEY
 
-from . import __about__
+from .. import __about__
 
 SCOPE_NAME = "otel_eventtracking"
 SCOPE = InstrumentationScope(SCOPE_NAME, __about__.VERSION)
 SPAN_KEY = _SPAN_KEY
 EVENT_SEVERITY = SeverityNumber.INFO
+SUCCESS = LogRecordExportResult.SUCCESS
+FAILURE = LogRecordExportResult.FAILURE
 
 
 def _find_context_var() -> contextvars.ContextVar[Any] | None:
@@ -58,6 +65,11 @@ def valid_span_context(span: object) -> SpanContext | None:
     return sc if sc.is_valid else None
 
 
+def span_context(trace_id: int, span_id: int, flags: int) -> SpanContext:
+    """A (non-remote) span context from stored ids, e.g. an event read back from the spool."""
+    return SpanContext(trace_id, span_id, is_remote=False, trace_flags=TraceFlags(flags))
+
+
 def context_with_span(span_context: SpanContext | None) -> context.Context | None:
     if span_context is None:
         return None
@@ -69,7 +81,7 @@ def global_provider_is_set() -> bool:
     return _logs._internal._LOGGER_PROVIDER is not None
 
 
-def resolve_provider(provider: _logs.LoggerProvider | None) -> _logs.LoggerProvider | None:
+def resolve_provider(provider: LoggerProvider | None) -> LoggerProvider | None:
     """The provider to emit to, or None when events would only reach a no-op provider."""
     if provider is not None:
         return provider
@@ -79,12 +91,26 @@ def resolve_provider(provider: _logs.LoggerProvider | None) -> _logs.LoggerProvi
     return None if isinstance(found, _logs.NoOpLoggerProvider) else found
 
 
-def get_logger(provider: _logs.LoggerProvider, schema_url: str | None = None) -> _logs.Logger:
+def get_logger(provider: LoggerProvider, schema_url: str | None = None) -> Logger:
     return provider.get_logger(SCOPE_NAME, __about__.VERSION, schema_url=schema_url)
 
 
+def _log_record(
+    name: str, time_ns: int, body: Any, attributes: Mapping[str, Any], span_context: SpanContext | None
+) -> LogRecord:
+    return LogRecord(
+        timestamp=time_ns,
+        observed_timestamp=time_ns,
+        context=context_with_span(span_context),
+        severity_number=EVENT_SEVERITY,
+        body=body,
+        attributes=dict(attributes),
+        event_name=str(name),  # the OTLP encoder fails a whole batch on a non-str name
+    )
+
+
 def emit(
-    logger: _logs.Logger,
+    logger: Logger,
     *,
     name: str,
     time_ns: int,
@@ -92,17 +118,7 @@ def emit(
     attributes: Mapping[str, Any],
     span_context: SpanContext | None,
 ) -> None:
-    logger.emit(
-        LogRecord(
-            timestamp=time_ns,
-            observed_timestamp=time_ns,
-            context=context_with_span(span_context),
-            severity_number=EVENT_SEVERITY,
-            body=body,
-            attributes=attributes,
-            event_name=str(name),  # the OTLP encoder fails a whole batch on a non-str name
-        )
-    )
+    logger.emit(_log_record(name, time_ns, body, attributes, span_context))
 
 
 def provider_resource(provider: object) -> Resource:
@@ -123,15 +139,7 @@ def readable_record(
     span_context: SpanContext | None,
     resource: Resource,
 ) -> ReadableLogRecord:
-    record = LogRecord(
-        timestamp=time_ns,
-        observed_timestamp=time_ns,
-        context=context_with_span(span_context),
-        severity_number=EVENT_SEVERITY,
-        body=body,
-        attributes=dict(attributes),
-        event_name=str(name),
-    )
+    record = _log_record(name, time_ns, body, attributes, span_context)
     return ReadableLogRecord(log_record=record, resource=resource, instrumentation_scope=SCOPE)
 
 
@@ -141,19 +149,26 @@ def record_fields(rec: ReadableLogRecord) -> tuple[str | None, int, Any, Mapping
     ts = lr.timestamp or lr.observed_timestamp or 0
     sc = None
     if lr.trace_id and lr.span_id:
-        sc = SpanContext(lr.trace_id, lr.span_id, is_remote=False, trace_flags=trace.TraceFlags(lr.trace_flags or 0))
+        sc = span_context(lr.trace_id, lr.span_id, lr.trace_flags or 0)
     return lr.event_name, ts, lr.body, dict(lr.attributes or {}), sc
 
 
 def is_log_record_exporter(obj: object) -> bool:
-    from opentelemetry.sdk._logs.export import LogRecordExporter
-
     return isinstance(obj, LogRecordExporter)
 
 
 __all__ = [
+    "FAILURE",
     "SPAN_KEY",
+    "SUCCESS",
+    "LogRecordExportResult",
+    "LogRecordExporter",
+    "LogRecordProcessor",
+    "Logger",
+    "LoggerProvider",
+    "ReadWriteLogRecord",
     "ReadableLogRecord",
+    "Resource",
     "SpanContext",
     "current_context",
     "emit",
@@ -162,5 +177,6 @@ __all__ = [
     "record_fields",
     "reset_token",
     "resolve_provider",
+    "span_context",
     "valid_span_context",
 ]

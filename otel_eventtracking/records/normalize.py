@@ -1,6 +1,6 @@
-"""Turn event values into what exporters can write: JSON-safe trees and OTLP AnyValues.
+"""The value rules: turn event values into JSON-safe trees, OTLP AnyValues and BSON values.
 
-Done once per event in the batching worker, never on the caller thread. The rules (also in the
+Applied once per event in the batching worker, never on the caller thread. The rules (also in the
 README's "OpenTelemetry mapping" section):
 
 * str, bool, int, float, None stay as they are; NaN and +/-infinity become the strings
@@ -22,14 +22,12 @@ import base64
 import datetime as _dt
 import decimal
 import enum
-import json
 import math
 import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from .event import Event
-from .exceptions import UnserializableEventError
+from ..exceptions import UnserializableEventError
 
 UnserializablePolicy = Literal["drop", "str"]
 DEFAULT_MAX_DEPTH = 100
@@ -46,7 +44,8 @@ def format_datetime(value: _dt.datetime) -> str:
     return value.isoformat()
 
 
-def _key(key: Any) -> str:
+def key_str(key: Any) -> str:
+    """A mapping key as ``json.dumps`` writes it."""
     if isinstance(key, str):
         return key
     if key is True:
@@ -101,7 +100,7 @@ class Normalizer:
         if depth >= self.max_depth:
             return self._reject(value, path, f"is nested deeper than {self.max_depth} levels (a cycle?)")
         if isinstance(value, Mapping):
-            return {_key(k): self.convert(v, f"{path}.{_key(k)}", depth + 1) for k, v in value.items()}
+            return {key_str(k): self.convert(v, f"{path}.{key_str(k)}", depth + 1) for k, v in value.items()}
         if t is list or t is tuple:
             return [self.convert(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
         return self._other(value, path, depth)
@@ -144,82 +143,3 @@ class Normalizer:
             except Exception:
                 return f"<unprintable {type(value).__name__}>"
         raise UnserializableEventError(self.event_name, path, reason)
-
-
-def context_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
-    """OTel log record attributes from a merged context.
-
-    Keys become strings (an empty key becomes ``_``); ``None`` values are left out (OTel
-    attributes cannot be null); nested values become AnyValue maps/arrays; values with no OTLP
-    form are written as ``str(value)``: context must never cost an event.
-    """
-    out: dict[str, Any] = {}
-    norm: Normalizer | None = None
-    for k, v in context.items():
-        if v is None:
-            continue
-        key = _key(k) or "_"  # OTel attribute keys must be non-empty
-        t = type(v)
-        if t is str or t is bool or (t is int and _INT64_MIN <= v <= _INT64_MAX):
-            out[key] = v
-            continue
-        if norm is None:
-            norm = Normalizer("", otlp=True, policy="str")
-        out[key] = norm.convert(v, f"context.{key}")
-    return out
-
-
-def json_record(
-    event: Event,
-    *,
-    policy: UnserializablePolicy = "drop",
-    include_trace: bool = False,
-    include_event_id: bool = False,
-    max_depth: int = DEFAULT_MAX_DEPTH,
-) -> dict[str, Any]:
-    """The JSON-safe upstream shape of an event (raises UnserializableEventError per ``policy``)."""
-    norm = Normalizer(event.name, otlp=False, policy=policy, max_depth=max_depth)
-    out: dict[str, Any] = {
-        "name": event.name,
-        "timestamp": format_datetime(event.timestamp),
-        "data": norm.convert(event.data, "data"),
-        # context never costs an event: values with no JSON form are written as str(value)
-        "context": Normalizer(event.name, otlp=False, policy="str", max_depth=max_depth).convert(
-            event.context, "context"
-        ),
-    }
-    if event.extra:
-        for k, v in event.extra.items():
-            out[_key(k)] = norm.convert(v, _key(k))
-    if include_event_id:
-        out["event_id"] = event.event_id
-    if include_trace:
-        sc = event.span_context
-        if sc is not None:
-            out["trace_id"] = f"{sc.trace_id:032x}"
-            out["span_id"] = f"{sc.span_id:016x}"
-    return out
-
-
-def dumps(record: Mapping[str, Any], *, compact: bool = False) -> str:
-    """One line of ASCII JSON (no raw U+0085/U+2028 to split a line); ``allow_nan=False`` guards validity."""
-    if compact:
-        return json.dumps(record, separators=(",", ":"), allow_nan=False)
-    return json.dumps(record, allow_nan=False)
-
-
-def otlp_body(event: Event, *, policy: UnserializablePolicy = "drop", max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
-    """The event's data as an OTLP AnyValue tree (raises UnserializableEventError per ``policy``)."""
-    return Normalizer(event.name, otlp=True, policy=policy, max_depth=max_depth).convert(event.data, "data")
-
-
-def otlp_attributes(event: Event) -> dict[str, Any]:
-    """Context attributes, ``event.id``, and processor-added top-level keys as ``event.<key>``."""
-    attrs = context_attributes(event.context)
-    attrs["event.id"] = event.event_id
-    if event.extra:
-        norm = Normalizer(event.name, otlp=True, policy="str")
-        for k, v in event.extra.items():
-            if v is not None:
-                attrs[f"event.{_key(k)}"] = norm.convert(v, _key(k))
-    return attrs

@@ -9,8 +9,9 @@ position: delivery is at-least-once, and event ids let downstream drop the dupli
 
 Layout: ``<directory>/<pid>-<random>/seg-<n>.log``, one directory per process, held with an
 exclusive ``flock``. At start a process adopts the directories of processes that are gone and
-replays them first. Each record is ``length (4 bytes) | crc32 (4 bytes) | pickle``, the payload
-written before the header, so a write cut short leaves a zero header, which reads as the end. A
+replays them first. Each record (:mod:`otel_eventtracking.records.spool`) is ``length (4 bytes) |
+crc32 (4 bytes) | payload``, the payload written before the header, so a write cut short leaves
+a zero header, which reads as the end. A
 record (a crash mid-write) or one whose checksum fails ends the reading of its segment with an
 error line, and a copy of the segment is kept in ``corrupt/``: neither stops start-up.
 """
@@ -21,7 +22,6 @@ import fcntl
 import logging
 import mmap
 import os
-import pickle
 import shutil
 import struct
 import threading
@@ -30,17 +30,17 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from .event import Event
-from .exceptions import ImproperlyConfigured
-from .serialize import Normalizer
+from ..core.event import Event
+from ..exceptions import ImproperlyConfigured
+from ..records import spool as records
 
 log = logging.getLogger(__name__)
 
 FsyncPolicy = Literal["never", "interval", "always"]
 Position = tuple[int, int]  # (segment number, byte offset)
-_HEADER = struct.Struct(">II")
+_HEADER = records.HEADER
 _SETTLED = struct.Struct(">QQ")
 
 
@@ -54,31 +54,6 @@ def _read_settled(directory: Path) -> Position:
         return (1, 0)
     seg, off = _SETTLED.unpack(raw)
     return (int(seg), int(off))
-
-
-def _record(event: Event) -> tuple[Any, ...]:
-    sc = event.span_context
-    trace = (sc.trace_id, sc.span_id, int(sc.trace_flags)) if sc is not None else None
-    return (event.event_id, event.name, event.time_ns, dict(event.context), event.data, event.extra, trace)
-
-
-def _encode(event: Event) -> bytes:
-    try:
-        payload = pickle.dumps(_record(event), protocol=5)
-    except Exception:  # an unpicklable value: keep the event in its JSON-safe form instead
-        norm = Normalizer(event.name, otlp=True, policy="str", keep_datetimes=True)
-        safe = event.replace(data=norm.convert(event.data), context=norm.convert(event.context, "context"),
-                             extra=norm.convert(event.extra, "extra") if event.extra else None)  # fmt: skip
-        payload = pickle.dumps(_record(safe), protocol=5)
-    return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
-
-
-def _decode(payload: bytes) -> Event:
-    from opentelemetry.trace import SpanContext, TraceFlags
-
-    event_id, name, time_ns, context, data, extra, trace = pickle.loads(payload)
-    span = SpanContext(trace[0], trace[1], is_remote=False, trace_flags=TraceFlags(trace[2])) if trace else None
-    return Event(name, time_ns, context, data, span, extra, event_id)
 
 
 def _pid_alive_lock(path: Path) -> int | None:
@@ -198,7 +173,7 @@ class Spool:
 
     def append_locked(self, event: Event) -> Position | None:
         """Append one event; its end position, or None when the spool is full (the caller counts it)."""
-        record = _encode(event)
+        record = records.encode(event)
         size = len(record)
         if self._bytes + size > self.max_bytes or size > self.segment_bytes:
             return None
@@ -302,7 +277,7 @@ class Spool:
                         yield None
                         return
                     try:
-                        event = _decode(payload)
+                        event = records.decode(payload)
                     except Exception as exc:
                         self._set_aside(path, offset, f"undecodable record ({exc!r})")
                         yield None

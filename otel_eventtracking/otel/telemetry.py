@@ -11,13 +11,13 @@ of each spool. Nothing is computed on the emit path: the callbacks read ``tracke
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from .__about__ import VERSION
+from ..__about__ import VERSION
 
 _GAUGES = {"queued": "otel_eventtracking.queue", "spool_bytes": "otel_eventtracking.spool.bytes"}
 _NOT_COUNTS = {"queued", "spool_bytes", "disk_mode", "dequeued", "batches"}  # gauges and internals
@@ -25,10 +25,25 @@ _installed: set[int] = set()
 _lock = threading.Lock()
 
 
-def _series() -> Iterable[tuple[str, str, str, int]]:
-    from .tracker import TRACKERS
+class _Observed(Protocol):
+    def emitted(self) -> int: ...
 
-    for tracker_name, tracker in list(TRACKERS.items()):
+    def stats(self) -> dict[str, dict[str, int]]: ...
+
+
+_source: Callable[[], Iterable[tuple[str, _Observed]]] = list
+
+
+def publish(source: Callable[[], Iterable[tuple[str, _Observed]]]) -> None:
+    """Read the trackers to report from ``source`` (the registry's (name, tracker) pairs) and
+    publish on the global MeterProvider (called when a tracker is registered, never at import)."""
+    global _source
+    _source = source
+    enable_metrics()
+
+
+def _series() -> Iterable[tuple[str, str, str, int]]:
+    for tracker_name, tracker in _source():
         yield tracker_name, "root", "emitted", tracker.emitted()
         for path, counters in tracker.stats().items():
             for key, value in counters.items():
@@ -57,7 +72,8 @@ def _gauge(key: str) -> Any:
 
 def enable_metrics(meter_provider: metrics.MeterProvider | None = None) -> None:
     """Publish the counters on ``meter_provider`` (default: the global one, also when it is set
-    later). Done automatically for the global provider on import; idempotent per provider."""
+    later). Done automatically for the global provider when the first tracker is registered;
+    idempotent per provider."""
     provider = meter_provider if meter_provider is not None else metrics.get_meter_provider()
     with _lock:
         if id(provider) in _installed:

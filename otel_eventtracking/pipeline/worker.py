@@ -1,0 +1,177 @@
+"""The batch worker: the one drain / flush / stop / fork loop of every batching node, over any queue.
+
+A daemon thread wakes when a batch is full or every ``schedule_delay`` seconds, takes batches from
+the queue, hands them to the node's router and tells the queue how each went. A queue that keeps
+failed batches (the spool) is retried with capped backoff; one that does not (memory) loses them,
+and the loss is counted. Flushes complete once the events queued before them are settled.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+from ..core.event import Event
+from .queues import Batch, EventQueue, FlushMarker
+from .stats import Counters
+
+log = logging.getLogger(__name__)
+
+THREAD_PREFIX = "otel-eventtracking-batch"  # the validation processor recognises workers by it
+
+
+class BatchWorker:
+    """Drains ``queue`` into ``deliver`` (a batch in, True when every event was delivered) and keeps
+    the node's counters: ``batches``, ``exported``, ``failed`` (lost), ``attempts_failed`` (kept for
+    a retry), ``replayed`` (delivered from disk)."""
+
+    def __init__(
+        self,
+        queue: EventQueue,
+        deliver: Callable[[Sequence[Event]], bool],
+        counters: Counters,
+        *,
+        name: str,
+        max_batch_size: int,
+        schedule_delay: float,
+        retry_max_backoff: float,
+        on_start: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.queue = queue
+        self.deliver = deliver
+        self.counters = counters
+        self.name = name
+        self.max_batch_size = max_batch_size
+        self.schedule_delay = schedule_delay
+        self.retry_max_backoff = retry_max_backoff
+        self._on_start = on_start
+        self.dequeued = 0
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
+        self.wake = threading.Event()
+        self.room = threading.Condition()
+        self._start_lock = threading.Lock()
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.running = False
+        self._stopping = False
+        self._dirty = False  # something was lost since the last completed flush
+        self._backoff = 0.0
+
+    # -- starting and waking (caller thread) ----------------------------------------------------
+    def start(self) -> None:
+        with self._start_lock:
+            if self.running:
+                return
+            thread_name = f"{THREAD_PREFIX}{'-' + self.name if self.name else ''}"
+            self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
+            self.running = True
+            self._thread.start()
+        self._on_start()
+
+    def lost(self) -> None:
+        """An event was dropped before it reached the queue: the next flush reports False."""
+        self._dirty = True
+
+    def alive(self) -> bool:
+        return self.running and self._thread is not None and self._thread.is_alive()
+
+    # -- the loop (worker thread) -----------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            self.wake.wait(self.schedule_delay)
+            self.wake.clear()
+            self.queue.tick()
+            self.drain()
+            if self._stopping and (self._halt.is_set() or not len(self.queue)):
+                return
+
+    def drain(self) -> None:
+        """Deliver batches until the queue is empty (or, for a retaining queue, a batch failed)."""
+        queue = self.queue
+        while not self._halt.is_set():
+            batch = queue.take(self.max_batch_size)
+            if batch is None:
+                return
+            ok = self._deliver(batch) if batch.events else True
+            if not queue.settle(batch, ok):
+                self.counters.add("attempts_failed", len(batch.events))
+                self._retry_later()
+                return
+            if batch.events:
+                self._count(batch, ok)
+            self._backoff = 0.0
+            for marker in batch.markers:
+                marker.complete(not self._dirty)
+                self._dirty = False
+            with self.room:
+                self.room.notify_all()
+
+    def _deliver(self, batch: Batch) -> bool:
+        self.dequeued += len(batch.events)
+        try:
+            return self.deliver(batch.events)
+        except Exception:  # the router isolates its children; this is a last line of defence
+            log.exception("batch of %d events failed in node %r", len(batch.events), self.name)
+            return False
+        finally:
+            self.counters.add("batches")
+
+    def _count(self, batch: Batch, ok: bool) -> None:
+        n = len(batch.events)
+        if ok:
+            self.counters.add("exported", n)
+            if batch.replay:
+                self.counters.add("replayed", n)
+        else:
+            self._dirty = True
+            self.counters.add("failed", n)
+
+    def _retry_later(self) -> None:
+        for marker in self.queue.take_markers():  # a flush waiting now would wait for an outage: say False
+            marker.complete(False)
+        self._backoff = min(self.retry_max_backoff, max(0.2, self._backoff * 2))
+        self._halt.wait(self._backoff)
+        self.wake.set()  # try again right after the wait
+
+    # -- control (any thread) -----------------------------------------------------------------------
+    def flush(self, timeout: float | None) -> bool:
+        """Wait until everything queued before this call is settled; True if all of it was delivered."""
+        marker = FlushMarker()
+        self.queue.put_marker(marker)
+        if marker.done.is_set():
+            return marker.ok
+        if not self.alive() and self.queue.retains_failures and not self._stopping:
+            self.start()  # the spool's backlog is delivered by a worker, never on the caller thread
+        if self.alive():
+            self.wake.set()
+            if not marker.done.wait(timeout):
+                log.warning("flush of node %r timed out after %ss", self.name or "batch", timeout)
+                return False
+        else:  # no worker (never used, stopped, or forked): drain on this thread
+            self.drain()
+            for pending in self.queue.take_markers():
+                pending.complete(False)
+        return marker.ok
+
+    def stop(self, timeout: float | None, *, halt: bool) -> None:
+        """Stop the thread once the queue is drained (``halt``: at once, leaving the rest queued)."""
+        if halt:
+            self._halt.set()  # also ends a backoff wait
+        self._stopping = True
+        self.wake.set()
+        self.join(timeout)
+        self.running = False
+        with self.room:
+            self.room.notify_all()
+
+    def join(self, timeout: float | None) -> None:
+        thread = self._thread
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def after_fork(self) -> None:
+        """In a forked child: fresh locks and no thread; it restarts on first use."""
+        self._init_runtime()

@@ -1,0 +1,50 @@
+"""The JSON shape of an event (upstream key order), for JSON lines, the logger and Segment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..core.event import Event
+from .normalize import DEFAULT_MAX_DEPTH, Normalizer, UnserializablePolicy, key_str
+from .shape import trace_ids, upstream_items
+
+
+def json_record(
+    event: Event,
+    *,
+    policy: UnserializablePolicy = "drop",
+    include_trace: bool = False,
+    include_event_id: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> dict[str, Any]:
+    """The JSON-safe upstream shape of an event (raises UnserializableEventError per ``policy``).
+
+    ``context`` never costs an event: its values with no JSON form are written as ``str(value)``.
+    """
+    norm = Normalizer(event.name, otlp=False, policy=policy, max_depth=max_depth)
+    lenient: Normalizer | None = None
+    out: dict[str, Any] = {}
+    for k, v in upstream_items(event):
+        key = key_str(k)
+        if key == "context":
+            lenient = lenient or Normalizer(event.name, otlp=False, policy="str", max_depth=max_depth)
+            out[key] = lenient.convert(v, key)
+        else:
+            out[key] = norm.convert(v, key)
+    if include_event_id:
+        out["event_id"] = event.event_id
+    if include_trace and (ids := trace_ids(event)) is not None:
+        out["trace_id"], out["span_id"] = ids
+    return out
+
+
+def dumps(record: Mapping[str, Any], *, compact: bool = False) -> str:
+    """One line of ASCII JSON (no raw U+0085/U+2028 to split a line); ``allow_nan=False`` guards validity.
+
+    ``compact=False`` keeps ``json.dumps``' default separators, as upstream's tracking log line has them.
+    """
+    if compact:
+        return json.dumps(record, separators=(",", ":"), allow_nan=False)
+    return json.dumps(record, allow_nan=False)

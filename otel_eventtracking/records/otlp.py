@@ -1,0 +1,50 @@
+"""The OTLP shape of an event: body and attributes as AnyValue trees."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..core.event import Event
+from .normalize import _INT64_MAX, _INT64_MIN, DEFAULT_MAX_DEPTH, Normalizer, UnserializablePolicy, key_str
+from .shape import attribute_items
+
+
+def context_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
+    """OTel log record attributes from a merged context.
+
+    Keys become strings (an empty key becomes ``_``); ``None`` values are left out (OTel
+    attributes cannot be null); nested values become AnyValue maps/arrays; values with no OTLP
+    form are written as ``str(value)``: context must never cost an event.
+    """
+    out: dict[str, Any] = {}
+    norm: Normalizer | None = None
+    for k, v in context.items():
+        if v is None:
+            continue
+        key = key_str(k) or "_"  # OTel attribute keys must be non-empty
+        t = type(v)
+        if t is str or t is bool or (t is int and _INT64_MIN <= v <= _INT64_MAX):
+            out[key] = v
+            continue
+        if norm is None:
+            norm = Normalizer("", otlp=True, policy="str")
+        out[key] = norm.convert(v, f"context.{key}")
+    return out
+
+
+def otlp_body(event: Event, *, policy: UnserializablePolicy = "drop", max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """The event's data as an OTLP AnyValue tree (raises UnserializableEventError per ``policy``)."""
+    return Normalizer(event.name, otlp=True, policy=policy, max_depth=max_depth).convert(event.data, "data")
+
+
+def otlp_attributes(event: Event) -> dict[str, Any]:
+    """Context attributes, ``event.id``, and the other top-level keys as ``event.<key>``."""
+    attrs = context_attributes(event.context)
+    attrs["event.id"] = event.event_id
+    norm: Normalizer | None = None
+    for k, v in attribute_items(event):
+        if v is not None:
+            norm = norm or Normalizer(event.name, otlp=True, policy="str")
+            attrs[f"event.{key_str(k)}"] = norm.convert(v, key_str(k))
+    return attrs
