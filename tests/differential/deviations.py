@@ -1,0 +1,183 @@
+"""The one table of deliberate deviations from event-tracking 4.0.2.
+
+Each deviation names what differs, why this library does better, and, per scenario, the paths
+of the observation where the two sides may differ, each with what this library must show there
+(a value, or a predicate). Paths are dotted keys into the observation; ``*`` matches every item
+of a list or every value of a dict. Everything outside those paths must still be identical, and
+a declared path must really differ (a deviation that no longer shows is reported, so the table
+stays true).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ANY = object()  # this library's value at the path is not checked beyond "it differs"
+
+
+@dataclass(frozen=True)
+class Deviation:
+    id: str
+    what: str
+    why: str
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _line_has(*fragments: str) -> Callable[[Any], bool]:
+    def check(lines: Any) -> bool:
+        return isinstance(lines, list) and len(lines) == 1 and all(f in lines[0] for f in fragments)
+
+    return check
+
+
+def _is_strict_json_line(lines: Any) -> bool:
+    if not isinstance(lines, list) or len(lines) != 1:
+        return False
+    try:
+        json.loads(lines[0], parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    except ValueError:
+        return False
+    return True
+
+
+def _raised(name: str) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, dict) and value.get("raised", {}).get("$exception") == name
+
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        id="per_thread_contexts",
+        what="Contexts entered with the default locator are per thread and per asyncio task; upstream's "
+        "DefaultContextLocator is one dict for the whole process.",
+        why="A request's user and course must never leak into another request's events served by another "
+        "thread or task (upstream issue #411); contexts live in the OpenTelemetry Context (contextvars).",
+        scenarios={
+            "locator_default_across_threads": {"context": {}, "resolve_in_thread": {}},
+            "locator_asyncio_tasks": {
+                "events": [{"$tuple": ["edx.task", 1, 1]}, {"$tuple": ["edx.task", 2, 2]}],
+            },
+        },
+    ),
+    Deviation(
+        id="backend_own_copy",
+        what="Each backend receives its own copy of the event dict; upstream hands sibling backends one "
+        "shared dict (and send_to_backends() the caller's own), so a backend's change, such as the `_id` "
+        "MongoDB's insert_one adds, shows in the backends after it and in the caller's dict.",
+        why="Backends run in any order, and from workers: one backend's mutation must not change what "
+        "another one stores (a Mongo `_id` in the tracking log, a Segment field in MongoDB).",
+        scenarios={
+            "routing_siblings_share_object": {"a_is_b": False},
+            "routing_backend_mutation_seen_by_sibling": {
+                "b": lambda b: "added_by_a" not in b[0] and "touched_by_a" not in b[0]["data"],
+            },
+            "routing_send_to_backends_no_copy": {"a_is_caller": False, "a_is_b": False},
+            "processor_identity_through_chain": {"p2_is_backend": False},
+            "mongo_sibling_after_insert": {"sibling_keys": ["context", "data", "name", "timestamp"]},
+            "mongo_send_directly": {"caller_keys": ["context", "data", "name", "timestamp"]},
+        },
+    ),
+    Deviation(
+        id="strict_json_nan",
+        what='NaN and infinities are written as the strings "NaN", "Infinity", "-Infinity"; upstream '
+        "writes bare NaN / Infinity, which is not JSON.",
+        why="Every line stays parseable by strict JSON readers (log shippers, jq, most languages' parsers).",
+        scenarios={"logger_nan_and_infinity": {"lines": _is_strict_json_line}},
+    ),
+    Deviation(
+        id="unserializable_written",
+        what="An event holding a UUID, Decimal, set or bytes is written (str(), str(), a list, base64); "
+        "upstream's json.dumps raises and the whole event is lost (an error on another logger).",
+        why="One unusual value must not cost the event: analytics loses nothing, and the value keeps a readable form.",
+        scenarios={
+            "logger_unserializable_values": {
+                "uuid": _line_has('"v": "12345678-1234-5678-1234-567812345678"'),
+                "decimal": _line_has('"v": "1.50"'),
+                "set": _line_has('"v": ["only"]'),
+                "bytes": _line_has('"v": "AAE="'),
+            },
+        },
+    ),
+    Deviation(
+        id="default_tracker_built",
+        what="get_tracker() (and the module-level emit()) with nothing registered builds the default tracker "
+        "from configuration; upstream raises KeyError('default').",
+        why="Library code can emit before (or without) the application configuring a tracker, and the "
+        "upstream README's own first example works.",
+        scenarios={
+            "tracker_get_default_unregistered": {"outcome": {"returned": "Tracker"}},
+            "tracker_module_emit_unregistered": {"outcome": {"returned": None}},
+            "django_app_disabled": {"get_tracker": {"returned": "Tracker"}},
+        },
+    ),
+    Deviation(
+        id="misspelt_option_fails",
+        what="An option a backend does not know (a typo such as `max_event_sise`) is an error when the tree "
+        "is built; upstream's LoggerBackend ignores it silently.",
+        why="A misspelt limit or logger name would otherwise go unnoticed in production; failing at start-up "
+        "names the setting.",
+        scenarios={
+            "logger_unknown_options": {"outcome": _raised("TypeError")},
+            "django_misspelt_option": {"outcome": _raised("ImproperlyConfigured")},
+        },
+    ),
+    Deviation(
+        id="context_one_argument",
+        what="tracker.context({...}) with no name works (a unique name is used); upstream raises TypeError.",
+        why="It is the upstream README's own example; a missing name has one obvious meaning.",
+        scenarios={"tracker_context_one_argument": {"outcome": {"returned": None}, "received": 1}},
+    ),
+    Deviation(
+        id="mongo_event_id",
+        what="A MongoDB document's `_id` is the event id (32 hex digits); upstream lets the driver make an ObjectId.",
+        why="Retries and spool replays after a partial failure never store an event twice (a duplicate key "
+        "counts as stored), and the same id is on the log record and the Segment messageId.",
+        scenarios={"mongo_document_shape": {"documents.*._id": "<event-id>"}},
+    ),
+    Deviation(
+        id="segment_event_time",
+        what="The Segment message's `timestamp` is the event's time; upstream leaves it to the client, which "
+        "uses the time of the track() call.",
+        why="Events reach Segment from a batching worker or a spool replay, possibly long after they "
+        "happened: the event time is the one analytics needs.",
+        scenarios={
+            name: {"posted.*.timestamp": "2024-05-06T07:08:09.123+00:00"}
+            for name in (
+                "segment_full_mapping",
+                "segment_page_given",
+                "segment_path_without_host",
+                "segment_referer_only",
+                "segment_empty_values",
+                "segment_datetimes_in_data",
+                "segment_numbers_in_data",
+            )
+        }
+        | {
+            "segment_properties_are_the_event": {"timestamp.*": "2024-05-06T07:08:09.123+00:00"},
+            "segment_user_id_kinds": {"*.*.timestamp": "2024-05-06T07:08:09.123+00:00"},
+        },
+    ),
+    Deviation(
+        id="in_process_hand_off",
+        what="AsyncRoutingBackend hands events to a worker thread as they are; upstream's Celery task gets "
+        "them through Celery's JSON serialiser (a tuple arrives as a list).",
+        why="No serialisation round trip on the request path, and the nested backends see the values the "
+        "processors produced.",
+        scenarios={"async_routing_delivers": {"received.*.data.tuple": {"$tuple": [1, 2]}}},
+    ),
+)
+
+BY_ID: dict[str, Deviation] = {d.id: d for d in DEVIATIONS}
+
+
+def declared(scenario: str) -> dict[str, tuple[str, Any]]:
+    """path -> (deviation id, what this library must show there), for one scenario."""
+    out: dict[str, tuple[str, Any]] = {}
+    for deviation in DEVIATIONS:
+        for path, expected in deviation.scenarios.get(scenario, {}).items():
+            if path in out:
+                raise ValueError(f"{scenario}: path {path!r} declared by {out[path][0]} and {deviation.id}")
+            out[path] = (deviation.id, expected)
+    return out
