@@ -164,6 +164,7 @@ class OTelContextLocator:
     def __init__(self, projection: Projection | None = None) -> None:
         self.key = otel_context.create_key("otel_eventtracking.contexts")
         self.projection = projection if projection is not None else Projection()
+        self._view = LiveContexts(self)
 
     def stack(self, ctx: otel_context.Context | None = None) -> ContextStack:
         """The context stack in ``ctx`` (default: the current OTel Context)."""
@@ -171,7 +172,8 @@ class OTelContextLocator:
         return found if isinstance(found, ContextStack) else EMPTY_STACK
 
     def get(self) -> LiveContexts:
-        return LiveContexts(self)
+        """The live mapping of this locator's contexts (the same object each time, as upstream)."""
+        return self._view
 
     def enter(self, name: str, ctx: Any) -> None:
         """Enter (or replace, keeping its position) the context called ``name``."""

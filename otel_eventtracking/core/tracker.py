@@ -83,7 +83,7 @@ class Tracker:
             span_attribute_prefix=span_attribute_prefix,
         )
         if context_locator is None:
-            context_locator = OTelContextLocator(self.projection)
+            context_locator = self.locator_class(self.projection)
         elif isinstance(context_locator, OTelContextLocator):
             context_locator.projection = self.projection
         self.context_locator = context_locator
@@ -94,6 +94,9 @@ class Tracker:
         self._emitted = itertools.count()
         self.counters = Counters()
         self._errors_reported = 0
+
+    locator_class: type[OTelContextLocator] = OTelContextLocator
+    """What a tracker built without a ``context_locator`` makes its own locator from."""
 
     # The clock, in ns since the epoch; the compat shim replaces it so that upstream-style tests
     # that patch ``eventtracking.tracker.datetime`` keep working.

@@ -63,16 +63,21 @@ class DjangoTracker(Tracker):
         return build_processors(_setting(settings_name, []), settings_name)
 
 
+class SettingsError(DjangoImproperlyConfigured, ImproperlyConfigured):
+    """A bad ``EVENT_TRACKING_*`` setting: Django's ``ImproperlyConfigured`` (so start-up stops with
+    the setting path), and also this library's, a ``ValueError`` as upstream raises there."""
+
+
 def override_default_tracker(tracker_class: type[DjangoTracker] = DjangoTracker) -> Tracker | None:
     """Register a ``tracker_class()`` as the default tracker when ``EVENT_TRACKING_ENABLED`` is true.
 
-    Raises Django's ``ImproperlyConfigured`` (chaining ours) naming the setting path, so that a
-    bad setting stops start-up instead of losing events later.
+    Raises :class:`SettingsError` (Django's ``ImproperlyConfigured`` and a ``ValueError``) naming
+    the setting path, so that a bad setting stops start-up instead of losing events later.
     """
     try:
         return install_from_settings(_setting, tracker_class)
     except ImproperlyConfigured as exc:
-        raise DjangoImproperlyConfigured(str(exc)) from exc
+        raise SettingsError(str(exc)) from exc
 
 
 __all__ = [

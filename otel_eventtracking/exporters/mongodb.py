@@ -179,8 +179,9 @@ class MongoExporter(EventExporter):
         if not self._indexes_pending:
             return
         try:
-            self.collection.create_index([("timestamp", pymongo.DESCENDING)])
             self.collection.create_index("name")
+            self.collection.create_index("time")  # upstream's index: the legacy tracking-log shape has `time`
+            self.collection.create_index([("timestamp", pymongo.DESCENDING)])
         except mongo_errors.PyMongoError as exc:
             log.debug("index creation deferred: %r", exc)
             return

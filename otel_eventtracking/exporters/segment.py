@@ -3,6 +3,8 @@ official ``segment-analytics-python`` client."""
 
 from __future__ import annotations
 
+import datetime as _dt
+import decimal
 import os
 import threading
 from collections.abc import Sequence
@@ -31,23 +33,30 @@ def segment_context(context: dict[str, Any]) -> dict[str, Any]:
 
     ``client_id`` -> ``Google Analytics.clientId``, ``ip`` -> ``ip``, ``agent`` -> ``userAgent``,
     and ``page`` = {``path``, ``referrer`` (from ``referer``), ``url``}, where the URL is the
-    context's ``page`` or, failing that, ``https://`` + ``host`` + ``path``.
+    context's ``page`` or, failing that, ``https://`` + ``host`` + ``path``. Values that are set
+    are sent even when empty (``""``), as upstream sends them.
     """
     out: dict[str, Any] = {}
     if context.get("client_id") is not None:
         out["Google Analytics"] = {"clientId": context["client_id"]}
-    if context.get("ip"):
+    if context.get("ip") is not None:
         out["ip"] = context["ip"]
-    if context.get("agent"):
+    if context.get("agent") is not None:
         out["userAgent"] = context["agent"]
     path, referer = context.get("path"), context.get("referer")
     url = context.get("page")
     if not url and path and context.get("host"):
         url = f"https://{context['host']}{path}"
-    page = {k: v for k, v in (("path", path), ("referrer", referer), ("url", url)) if v}
+    page = {k: v for k, v in (("path", path), ("referrer", referer), ("url", url)) if v is not None}
     if page:
         out["page"] = page
     return out
+
+
+def _properties(event: Event) -> dict[str, Any]:
+    """The event's JSON shape, with datetimes, dates and Decimals left to the Segment client's own
+    encoder (``isoformat()`` as given, a number), as upstream hands them over."""
+    return json_record(event, keep_types=(_dt.datetime, _dt.date, decimal.Decimal))
 
 
 class SegmentExporter(EventExporter):
@@ -115,10 +124,13 @@ class SegmentExporter(EventExporter):
             self.report("no_key", len(events), "no write key (write_key=, %s or segment.analytics.write_key): "
                         "events not sent", WRITE_KEY_ENV)  # fmt: skip
             return SUCCESS
-        for event, properties in self.convert_each(events, json_record):
+        for event, properties in self.convert_each(events, _properties):
             user_id = event.context.get("user_id")
-            if user_id is None or user_id == "":
+            if not user_id:  # as upstream: no user, no track call (0 and "" included)
                 self.counters.add("skipped.no_user_id")
+                continue
+            if event.upstream is not None and event.upstream.get("name") is None:
+                self.counters.add("skipped.no_name")  # as upstream: an event dict without a name is not sent
                 continue
             ok, _ = client.track(
                 user_id=str(user_id),

@@ -159,7 +159,11 @@ class DictProcessors:
         self.counters = counters
 
     def process(self, event: Event) -> Event | None:
-        current = event.to_dict()
+        current = self.apply(event.to_dict(), event.name)
+        return None if current is None else Event.from_upstream(current, like=event)
+
+    def apply(self, current: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """Run the processors on ``current`` itself (no copy); the dict they leave, or None if dropped."""
         for processor in self.processors:
             try:
                 returned = processor(current)
@@ -176,8 +180,8 @@ class DictProcessors:
                 self.counters.add("processor_errors")
                 _summary.report(f"processor:{id(processor)}", 1,
                                 "processor %s failed on event %r and was skipped for it",
-                                name_of(processor), event.name, level=logging.ERROR, exc_info=True)  # fmt: skip
-        return Event.from_upstream(current, like=event)
+                                name_of(processor), name, level=logging.ERROR, exc_info=True)  # fmt: skip
+        return current
 
 
 Step = EventProcessor | DictProcessors

@@ -237,6 +237,9 @@ class BatchingRoutingBackend(Node):
 
 
 AsyncRoutingBackend = BatchingRoutingBackend
+# As upstream, an AsyncRoutingBackend "is a" RoutingBackend: a virtual subclass, since it holds a
+# router instead of extending one.
+RoutingBackend.register(BatchingRoutingBackend)
 
 
 class SpooledBatchingRoutingBackend(BatchingRoutingBackend):

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core.event import Event, coerce_event
 from ..exceptions import EventEmissionExit, is_emission_exit
-from .adapters import Step, adapt_backend, build_steps, name_of
+from .adapters import DictProcessors, Step, adapt_backend, build_steps, name_of
 from .deadline import all_within
 from .node import Node, Sink
 from .stats import Counters, SummaryLog
@@ -50,10 +50,12 @@ class RoutingBackend(Node):
 
     # -- building (upstream API) ----------------------------------------------------------------
     def register_backend(self, name: str, backend: Any) -> None:
-        """Add (or replace) the backend called ``name``; adapted here, once."""
+        """Add the backend called ``name`` after the others (replacing one keeps its place), as
+        upstream; adapted here, once. (The constructor's backends come in name order.)"""
         sink = adapt_backend(name, backend)
         self.backends[name] = backend
-        self._sinks = sorted([s for s in self._sinks if s.name != name] + [sink], key=lambda s: s.name)
+        self._sinks = [s for s in self._sinks if s.name != name] + [sink]
+        self._sinks.sort(key=lambda s: list(self.backends).index(s.name))
         self._senders = tuple(s.deliver_one for s in self._sinks)
 
     def register_processor(self, processor: Callable[..., Any]) -> None:
@@ -93,8 +95,21 @@ class RoutingBackend(Node):
                         exc_info=not why)  # fmt: skip
 
     # -- upstream API -----------------------------------------------------------------------------
-    def process_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Run the processors on an event dict; the dict they leave (``EventEmissionExit`` if dropped)."""
+    def process_event(self, event: Mapping[str, Any]) -> Any:
+        """Run the processors on an event dict; the dict they leave (``EventEmissionExit`` if dropped).
+
+        As upstream, upstream-style processors run on the given dict itself, so with no processors
+        of this library in the chain the result may be that very dict."""
+        if isinstance(event, dict) and all(isinstance(step, DictProcessors) for step in self._steps):
+            current: dict[str, Any] = event
+            for step in self._steps:
+                assert isinstance(step, DictProcessors)
+                left = step.apply(current, str(event.get("name")))
+                if left is None:
+                    self.counters.add("filtered")
+                    raise EventEmissionExit()
+                current = left
+            return current
         result = self.run_processors(coerce_event(event))
         if result is None:
             raise EventEmissionExit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..exceptions import ImproperlyConfigured
+from ..exceptions import ConfigurationTypeError, ImproperlyConfigured
 from .base import NameFilter
 
 ALLOWLIST = "allowlist"
@@ -29,6 +29,11 @@ class RegexFilter(NameFilter):
                 f"{regular_expressions!r}: wrap it in a list"
             )
         patterns = list(regular_expressions or ())
+        not_text = [p for p in patterns if not isinstance(p, str | bytes)]
+        if not_text:
+            raise ConfigurationTypeError(
+                f"RegexFilter regular_expressions must be strings, got {', '.join(map(repr, not_text))}"
+            )
         compiled, invalid = [], []
         for pattern in patterns:
             try:

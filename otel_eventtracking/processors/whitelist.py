@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Iterable
 from typing import Any
 
-from ..exceptions import ImproperlyConfigured
+from ..exceptions import ConfigurationTypeError
 from .base import NameFilter
 
 
 class NameWhitelistProcessor(NameFilter):
-    """``whitelist`` is a list, set or tuple of exact event names; everything else is dropped."""
+    """``whitelist``: the exact event names to keep (any iterable of names but a single string, as
+    upstream); everything else is dropped. Anything else raises :class:`ConfigurationTypeError`, a
+    ``TypeError`` as upstream's. Unknown options are ignored, as upstream does."""
 
-    def __init__(self, whitelist: Collection[str] | None = None, **_ignored: Any) -> None:
-        if isinstance(whitelist, str | bytes) or not isinstance(whitelist, list | set | frozenset | tuple):
-            raise ImproperlyConfigured(
+    def __init__(self, whitelist: Iterable[str] | None = None, **_ignored: Any) -> None:
+        if isinstance(whitelist, str | bytes) or not isinstance(whitelist, Iterable):
+            raise ConfigurationTypeError(
                 "NameWhitelistProcessor needs whitelist=[...] (a list, set or tuple of event names), "
                 f"got {type(whitelist).__name__}"
             )

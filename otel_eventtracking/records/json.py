@@ -18,18 +18,22 @@ def json_record(
     include_trace: bool = False,
     include_event_id: bool = False,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    keep_types: tuple[type, ...] = (),
 ) -> dict[str, Any]:
     """The JSON-safe upstream shape of an event (raises UnserializableEventError per ``policy``).
 
     ``context`` never costs an event: its values with no JSON form are written as ``str(value)``.
+    ``keep_types``: values of these types are left as they are, for a client that encodes them.
     """
-    norm = Normalizer(event.name, otlp=False, policy=policy, max_depth=max_depth)
+    norm = Normalizer(event.name, otlp=False, policy=policy, max_depth=max_depth, keep_types=keep_types)
     lenient: Normalizer | None = None
     out: dict[str, Any] = {}
     for k, v in upstream_items(event):
         key = key_str(k)
         if key == "context":
-            lenient = lenient or Normalizer(event.name, otlp=False, policy="str", max_depth=max_depth)
+            lenient = lenient or Normalizer(
+                event.name, otlp=False, policy="str", max_depth=max_depth, keep_types=keep_types
+            )
             out[key] = lenient.convert(v, key)
         else:
             out[key] = norm.convert(v, key)

@@ -70,7 +70,7 @@ def _float(value: float) -> Any:
 class Normalizer:
     """Converts one value tree; ``otlp=True`` keeps bytes and clamps ints to int64 (as BSON needs too)."""
 
-    __slots__ = ("event_name", "keep_datetimes", "max_depth", "otlp", "policy")
+    __slots__ = ("event_name", "keep_datetimes", "keep_types", "max_depth", "otlp", "policy")
 
     def __init__(
         self,
@@ -80,8 +80,10 @@ class Normalizer:
         policy: UnserializablePolicy = "drop",
         max_depth: int = DEFAULT_MAX_DEPTH,
         keep_datetimes: bool = False,
+        keep_types: tuple[type, ...] = (),
     ) -> None:
         self.event_name = event_name
+        self.keep_types = keep_types  # handed on as they are (a client with its own encoder takes them)
         self.otlp = otlp
         self.policy = policy
         self.max_depth = max_depth
@@ -106,6 +108,8 @@ class Normalizer:
         return self._other(value, path, depth)
 
     def _other(self, value: Any, path: str, depth: int) -> Any:
+        if self.keep_types and isinstance(value, self.keep_types):
+            return value
         if isinstance(value, str):
             return str.__str__(value)
         if isinstance(value, int) and not isinstance(value, enum.Enum):

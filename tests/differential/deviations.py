@@ -167,6 +167,81 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "processors produced.",
         scenarios={"async_routing_delivers": {"received.*.data.tuple": {"$tuple": [1, 2]}}},
     ),
+    Deviation(
+        id="log_records_backend",
+        what="A tracker's backends include `otel_logs`, the backend that makes every event an "
+        "OpenTelemetry log record (Tracker(emit_log_records=False) leaves it out).",
+        why="Every event reaches the OTel pipeline (collectors, OTLP) with trace correlation and no code "
+        "change; as a visible backend it shows in stats() and can be switched off.",
+        scenarios={
+            name: {"backends": lambda b: isinstance(b, list) and "otel_logs" in b}
+            for name in (
+                "django_app_builds_default_tracker",
+                "django_tracker_custom_setting_names",
+                "django_tracker_no_settings",
+                "tracker_get_backend_and_properties",
+                "django_tracker_nested_tree",
+            )
+        },
+    ),
+    Deviation(
+        id="list_filtering_regex",
+        what="RegexFilter called with a list of event dicts returns the events it keeps, as "
+        "NameWhitelistProcessor does; upstream's RegexFilter raises TypeError on a list.",
+        why="event-routing-backends calls its routers' processors with lists when batching: one filter type "
+        "must not break a router that the other type works in.",
+        scenarios={"regex_list_of_events": {"outcome": lambda o: isinstance(o, dict) and "returned" in o}},
+    ),
+    Deviation(
+        id="live_context_views",
+        what="locator.get() and tracker.located_context are live mapping views (LiveContexts, values "
+        "LiveValues), not OrderedDicts: assigning, deleting and changing values through them works as "
+        "upstream, but they are not dict instances.",
+        why="Contexts live in the OpenTelemetry Context (per thread and task, immutable snapshots): a view "
+        "enters and exits contexts there instead of editing a shared dict.",
+        scenarios={
+            "locator_default_get": {"type": "LiveContexts"},
+            "tracker_located_context_live": {"type": "LiveContexts"},
+            "locator_thread_local_assign_via_get": {
+                "second.other_view.$mapping": "LiveContexts",
+                "first.own_view": lambda v: (
+                    v.get("$mapping") == "LiveContexts" and [i[0] for i in v["items"]] == ["child"]
+                ),
+            },
+            "locator_located_context_is_locator_mapping": {
+                "locator_view": lambda v: v.get("$mapping") == "LiveContexts" and [i[0] for i in v["items"]] == ["x"],
+            },
+        },
+    ),
+    Deviation(
+        id="contexts_are_snapshots",
+        what="enter_context() keeps a copy of the dict it is given; upstream keeps the dict itself, so a later "
+        "change to it shows in later events.",
+        why="The same dict entered in two threads or tasks must not change under either of them; change a "
+        "context by entering it again, or through tracker.located_context[name][key] = value.",
+        scenarios={"tracker_enter_context_keeps_reference": {"context": {"user_id": 1}}},
+    ),
+    Deviation(
+        id="non_dict_result_skipped",
+        what="A processor that returns something other than a dict (a string, a list) is logged and counted "
+        "(processor_errors) and skipped for that event; upstream hands what it returned to the next "
+        "processor and to every backend.",
+        why="Backends expect event dicts: passing a string on makes every backend fail on it, and the event is lost.",
+        scenarios={
+            "processor_returns_non_dict": {
+                "string": lambda v: isinstance(v, list) and len(v) == 1 and isinstance(v[0], dict),
+                "list": lambda v: isinstance(v, list) and len(v) == 1 and isinstance(v[0], dict),
+                "next_processor_saw": lambda v: isinstance(v, list) and all(isinstance(e, dict) for e in v),
+            }
+        },
+    ),
+    Deviation(
+        id="mongo_timestamp_index",
+        what="MongoDB gets an index on `timestamp` besides upstream's `name` and `time`.",
+        why="Events stored without the legacy processors have `timestamp`, not `time`: time-range queries "
+        "on them need that index.",
+        scenarios={"mongo_indexes": {"index_keys": lambda keys: [["timestamp", 1]] in keys}},
+    ),
 )
 
 BY_ID: dict[str, Deviation] = {d.id: d for d in DEVIATIONS}

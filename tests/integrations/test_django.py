@@ -258,7 +258,7 @@ def test_django_setup_fails_on_a_bad_setting():
     code = "import django; django.setup()"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
     assert result.returncode != 0
-    assert "django.core.exceptions.ImproperlyConfigured: EVENT_TRACKING_BACKENDS.caliper.OPTIONS.processors[0]" in (
+    assert "otel_eventtracking.django.tracker.SettingsError: EVENT_TRACKING_BACKENDS.caliper.OPTIONS.processors[0]" in (
         result.stderr
     )
 

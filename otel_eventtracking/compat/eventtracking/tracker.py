@@ -15,7 +15,10 @@ UTC = _dt.UTC
 
 
 class Tracker(_Tracker):
-    """The otel_eventtracking Tracker, reading its clock through this module's ``datetime``."""
+    """The otel_eventtracking Tracker, reading its clock through this module's ``datetime``; its own
+    contexts live in a :class:`DefaultContextLocator`, as upstream's."""
+
+    locator_class = DefaultContextLocator
 
     def _time_ns(self) -> int:
         return datetime_to_ns(datetime.now(UTC))
