@@ -17,6 +17,8 @@ Differences from the SDK exporters, on purpose:
   arguments too (the SDK takes them only from the environment); each falls back to the
   ``..._LOGS_...`` variable, then the general one, as the HTTP exporter does.
 * ``insecure`` only applies to gRPC; for HTTP the URL scheme decides, as in the SDK.
+* HTTP: a configured CA file is used even when ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` are
+  set (requests lets those override it, so the SDK exporter silently ignores the CA file then).
 """
 
 from __future__ import annotations
@@ -207,8 +209,12 @@ def _http_sender(
     from opentelemetry.exporter.otlp.proto.http import Compression
 
     name = _compression_name(compression, from_env=False)  # the SDK reads the variables itself
+    credential_provider = _env(
+        "OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER", "OTEL_PYTHON_EXPORTER_OTLP_HTTP_LOGS_CREDENTIAL_PROVIDER"
+    )
     return _HttpSender(
         {
+            "session": None if credential_provider else _session(),  # a provider's session: the SDK loads it
             "endpoint": endpoint,
             "certificate_file": tls[0],
             "client_key_file": tls[1],
@@ -218,6 +224,26 @@ def _http_sender(
             "compression": Compression(name) if name is not None else None,
         }
     )
+
+
+def _session() -> Any:
+    """A ``requests.Session`` that keeps the CA file it is given.
+
+    requests lets ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` override a session's ``verify``
+    (psf/requests#3829), so under those variables (common in container images) the SDK's HTTP
+    exporter ignores ``certificate_file`` / ``OTEL_EXPORTER_OTLP_*CERTIFICATE``. Here the
+    configured file wins; without one the variables apply as usual.
+    """
+    import requests
+
+    class _KeepCAFile(requests.Session):
+        def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            if verify is None and self.verify is not True:
+                settings["verify"] = self.verify
+            return settings
+
+    return _KeepCAFile()
 
 
 # ==== PRIVATE SDK API: everything below uses the OTLP exporters' underscore names ==============

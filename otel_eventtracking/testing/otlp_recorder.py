@@ -12,9 +12,9 @@ import ssl
 import threading
 import zlib
 from concurrent import futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import grpc
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -46,28 +46,56 @@ class TLSFiles:
     client_ca: str | None = None
 
 
-@dataclass
-class _Recorder:
-    received: list[Received] = field(default_factory=list)
-    failures: list[Any] = field(default_factory=list)
-    attempts: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+class _RecordingEndpoint:
+    """What both endpoints share: the received requests and the scripted failures, under a lock."""
 
-    def next_failure(self) -> Any:
-        with self.lock:
-            self.attempts += 1
-            return self.failures.pop(0) if self.failures else None
+    def __init__(self) -> None:
+        self._received: list[Received] = []
+        self._failures: list[Any] = []
+        self._attempts = 0
+        self._lock = threading.Lock()
 
-    def keep(self, item: Received) -> None:
-        with self.lock:
-            self.received.append(item)
+    def _next_failure(self) -> Any:
+        with self._lock:
+            self._attempts += 1
+            return self._failures.pop(0) if self._failures else None
+
+    def _keep(self, item: Received) -> None:
+        with self._lock:
+            self._received.append(item)
+
+    def _script(self, count: int, failure: Any) -> None:
+        with self._lock:
+            self._failures.extend([failure] * count)
+
+    @property
+    def received(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
+
+    @property
+    def attempts(self) -> int:
+        """Requests that arrived, scripted failures included."""
+        return self._attempts
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
-class RecordingGrpcEndpoint:
+class RecordingGrpcEndpoint(_RecordingEndpoint):
     """``LogsService/Export`` over gRPC; ``fail_next(n, grpc.StatusCode.UNAVAILABLE)`` scripts errors."""
 
     def __init__(self, tls: TLSFiles | None = None) -> None:
-        self._rec = _Recorder()
+        super().__init__()
         self.port = free_port()
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         handler = grpc.unary_unary_rpc_method_handler(self._export)  # bytes in, bytes out
@@ -86,55 +114,39 @@ class RecordingGrpcEndpoint:
             self._server.add_secure_port(address, creds)
 
     def _export(self, request: bytes, context: grpc.ServicerContext) -> bytes:
-        failure = self._rec.next_failure()
+        failure = self._next_failure()
         if failure is not None:
             context.abort(failure, "scripted failure")
         headers = {k: v if isinstance(v, str) else v.decode() for k, v in context.invocation_metadata()}
-        self._rec.keep(Received(headers, request, LOGS_SERVICE + "/Export", context.time_remaining()))
+        self._keep(Received(headers, request, LOGS_SERVICE + "/Export", context.time_remaining()))
         return b""
 
     @property
     def endpoint(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    @property
-    def received(self) -> list[Received]:
-        with self._rec.lock:
-            return list(self._rec.received)
-
-    @property
-    def attempts(self) -> int:
-        return self._rec.attempts
-
     def fail_next(self, count: int, code: grpc.StatusCode) -> None:
-        with self._rec.lock:
-            self._rec.failures.extend([code] * count)
+        self._script(count, code)
 
-    def start(self) -> RecordingGrpcEndpoint:
+    def start(self) -> Self:
         self._server.start()
         return self
 
     def stop(self) -> None:
         self._server.stop(grace=1).wait()
 
-    def __enter__(self) -> RecordingGrpcEndpoint:
-        return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-class RecordingHttpEndpoint:
+class RecordingHttpEndpoint(_RecordingEndpoint):
     """``POST /v1/logs`` over HTTP(S); ``fail_next(n, 503, retry_after="0")`` scripts error replies."""
 
     def __init__(self, tls: TLSFiles | None = None) -> None:
-        self._rec = _Recorder()
-        recorder = self._rec
+        super().__init__()
+        recorder = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                failure = recorder.next_failure()
+                failure = recorder._next_failure()
                 if failure is not None:
                     status, retry_after = failure
                     self.send_response(status)
@@ -152,7 +164,7 @@ class RecordingHttpEndpoint:
                     else raw
                 )
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                recorder.keep(Received(headers, body, self.path))
+                recorder._keep(Received(headers, body, self.path))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.send_header("Content-Length", "0")
@@ -178,32 +190,16 @@ class RecordingHttpEndpoint:
         """The full logs URL (``.../v1/logs``)."""
         return f"{self.scheme}://127.0.0.1:{self._server.server_port}/v1/logs"
 
-    @property
-    def received(self) -> list[Received]:
-        with self._rec.lock:
-            return list(self._rec.received)
-
-    @property
-    def attempts(self) -> int:
-        return self._rec.attempts
-
     def fail_next(self, count: int, status: int, retry_after: str | None = None) -> None:
-        with self._rec.lock:
-            self._rec.failures.extend([(status, retry_after)] * count)
+        self._script(count, (status, retry_after))
 
-    def start(self) -> RecordingHttpEndpoint:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-    def __enter__(self) -> RecordingHttpEndpoint:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _read(path: str) -> bytes:
