@@ -4,6 +4,7 @@ by the real collector (rotel) over gRPC and HTTP, with and without gzip, includi
 from __future__ import annotations
 
 import datetime
+import enum
 import math
 import os
 import struct
@@ -183,6 +184,32 @@ def test_a_typical_event_matches_and_decodes():
     ours = LogsRequestEncoder.from_sdk(resource, scope).encode([record, record])
     assert ours == encode_logs([sdk, sdk]).SerializeToString()
     _assert_decodes_to(ours, [record, record])
+
+
+class Label(str):
+    def __str__(self) -> str:
+        return "overridden"
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+def test_subclasses_and_other_sequences_map_as_in_the_sdk():
+    record = WireRecord(
+        1,
+        2,
+        9,
+        "",
+        {"s": Label("v"), "e": Level.HIGH, Label("k"): [bytearray(b"ab"), range(2)], "f": FloatSub(0.5)},
+        {Label("attr"): Label("value"), "n": Level.HIGH},
+    )
+    sdk, _ = sdk_record(record, Resource({}), None)
+    assert LogsRequestEncoder.from_sdk(Resource({})).encode([record]) == encode_logs([sdk]).SerializeToString()
+
+
+class FloatSub(float):
+    pass
 
 
 def test_empty_batch_is_an_empty_request_like_the_sdk():

@@ -122,22 +122,34 @@ def encode_any_value(v: Any) -> bytes:
     """The serialized AnyValue message for a Python value (mapping as the SDK's ``_encode_value``)."""
     t = type(v)
     if t is str:
-        return _ld(b"\x0a", v.encode())
+        b = v.encode()
+        n = len(b)
+        return b"\x0a" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)) + b
     if t is dict:
         return _ld(b"\x32", _kvs(v, b"\x0a", True))
     if t is int:
-        return _int(v)
+        return _INT_SMALL[v] if 0 <= v < _VARINT_TABLE_SIZE else _int(v)
     if t is bool:
         return _TRUE if v else _FALSE
     if t is float:
         return _pack_double(0x21, v)
     if t is list or t is tuple:
-        return _ld(b"\x2a", b"".join([_ld(b"\x0a", encode_any_value(x)) for x in v]))
+        return _ld(b"\x2a", _array(v))
     if v is None:
         return _EMPTY
     if t is bytes:
         return _ld(b"\x3a", v)
     return _any_subclass(v)
+
+
+def _array(items: Any) -> bytes:
+    """``ArrayValue.values``: each item as a length-delimited AnyValue (field 1)."""
+    parts = []
+    for x in items:
+        av = encode_any_value(x)
+        n = len(av)
+        parts.append(b"\x0a" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)) + av)
+    return b"".join(parts)
 
 
 def _any_subclass(v: Any) -> bytes:
@@ -153,22 +165,49 @@ def _any_subclass(v: Any) -> bytes:
     if isinstance(v, bytes):
         return _ld(b"\x3a", bytes(v))
     if isinstance(v, Sequence):
-        return _ld(b"\x2a", b"".join([_ld(b"\x0a", encode_any_value(x)) for x in v]))
+        return _ld(b"\x2a", _array(v))
     if isinstance(v, Mapping):
         return _ld(b"\x32", _kvs(v, b"\x0a", True))
     raise TypeError(f"{type(v).__name__} is not an OTLP AnyValue type")
 
 
+# KeyValue.value (field 2) holding a short string or a small int: header tables for the common cases.
+_SHORT = 120
+_STR_VALUE = [b"\x12" + _V[n + 2] + b"\x0a" + _V[n] for n in range(_SHORT)]
+_INT_VALUE = [b"\x12" + _V[len(iv)] + iv for iv in _INT_SMALL]
+
+
 def _kvs(mapping: Mapping[Any, Any], tag: bytes, str_keys: bool) -> bytes:
     """Repeated ``KeyValue`` fields under ``tag``; ``str_keys``: nested maps str() their keys (SDK)."""
-    parts = []
+    parts: list[bytes] = []
+    append = parts.append
+    cache = _key_cache
     for k, v in mapping.items():
         if type(k) is not str:
-            if not str_keys:
+            if str_keys:
+                k = str(k)  # nested maps: the SDK str()s every key
+            elif isinstance(k, str):
+                k = str.__str__(k)  # the SDK hands a str subclass key to protobuf as its value
+            else:
                 raise TypeError(f"attribute key {k!r} is a {type(k).__name__}, not a str")
-            k = str(k)
-        kv = _key_field(k) + _ld(b"\x12", encode_any_value(v))
-        parts.append(_ld(tag, kv))
+        kf = cache.get(k)
+        if kf is None:
+            kf = _key_field(k)
+        t = type(v)
+        if t is str:
+            b = v.encode()
+            n = len(b)
+            kv = kf + _STR_VALUE[n] + b if n < _SHORT else kf + _ld(b"\x12", encode_any_value(v))
+        elif t is int and 0 <= v < _VARINT_TABLE_SIZE:
+            kv = kf + _INT_VALUE[v]
+        else:
+            av = encode_any_value(v)
+            n = len(av)
+            kv = kf + b"\x12" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)) + av
+        n = len(kv)
+        append(tag)
+        append(_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n))
+        append(kv)
     return b"".join(parts)
 
 
