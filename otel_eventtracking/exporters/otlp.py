@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,20 +9,7 @@ from ..exceptions import ImproperlyConfigured
 from ..otel._sdk import LogRecordExporter, Resource
 from ..records.normalize import UnserializablePolicy
 from .otel import LogRecordExporterAdapter
-
-PROTOCOLS = ("grpc", "http/protobuf")
-
-
-def _protocol(protocol: str | None) -> str:
-    chosen = (
-        protocol
-        or os.environ.get("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL")
-        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        or "grpc"
-    ).strip()
-    if chosen not in PROTOCOLS:
-        raise ImproperlyConfigured(f"OTLP protocol must be one of {PROTOCOLS}, got {chosen!r}")
-    return chosen
+from .otlp_transport import resolve_protocol
 
 
 def build_otlp_log_exporter(
@@ -39,7 +25,7 @@ def build_otlp_log_exporter(
         raise ImproperlyConfigured(f"OTLP compression must be gzip, deflate or none, got {compression!r}")
     kwargs: dict[str, Any] = {"endpoint": endpoint, "headers": dict(headers) if headers else None, "timeout": timeout}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    if _protocol(protocol) == "grpc":
+    if resolve_protocol(protocol) == "grpc":
         import grpc
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcExporter
 
