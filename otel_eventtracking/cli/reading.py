@@ -99,8 +99,8 @@ def parse_event(text: str) -> EventView:
     for _ in range(_MAX_STARTS):
         try:
             value, end = _DECODER.raw_decode(stripped, start)
-        except ValueError as exc:
-            first_error = first_error or f"invalid JSON at column {start + 1}: {exc}"
+        except json.JSONDecodeError as exc:
+            first_error = first_error or f"invalid JSON at column {exc.pos + 1}: {exc.msg}"
         else:
             if end == len(stripped) and isinstance(value, dict):
                 return EventView(value)

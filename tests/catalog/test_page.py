@@ -4,10 +4,7 @@ where each event is emitted, and a layout that holds at 400 px in a real headles
 from __future__ import annotations
 
 import json
-import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,16 +13,11 @@ from jsonschema import Draft202012Validator
 from otel_eventtracking.catalog.examples import constraints, example_payload, pattern_example
 
 from .chromium import Browser, ChromiumError
+from .test_cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "catalog_example"
 STRESS = "tests/catalog/fixtures/stress"
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    return subprocess.run([sys.executable, "-m", "otel_eventtracking.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
