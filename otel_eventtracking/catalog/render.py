@@ -6,7 +6,6 @@ root), so a generated catalog can be committed and diffed.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -15,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..__about__ import VERSION
+from .examples import constraints, dataclass_defaults, example_payload
 from .registry import SCHEMA_KEY, EventType
+from .scan import ScanResult
 
 CATALOG_FORMAT_VERSION = 1
 _MAX_REF_DEPTH = 8
@@ -29,6 +30,9 @@ class Field:
     type: str
     required: bool
     description: str
+    #: The default as JSON text ("" when there is none): the schema's ``default`` or the dataclass's.
+    default: str = ""
+    constraints: tuple[str, ...] = ()
 
 
 def slug(name: str) -> str:
@@ -51,14 +55,27 @@ def _relative(source: str, root: str | None) -> str:
 
 
 def catalog_document(
-    types: Iterable[EventType[...]], *, title: str = "Event catalog", root: str | None = None
+    types: Iterable[EventType[...]],
+    *,
+    title: str = "Event catalog",
+    root: str | None = None,
+    scan: ScanResult | None = None,
 ) -> dict[str, Any]:
     """The catalog as a JSON-ready dict; ``source`` paths (absolute, or relative to the current
-    directory) are shown relative to ``root`` when under it."""
+    directory) are shown relative to ``root`` when under it. With ``scan``, each event lists the
+    ``file:line`` of the calls that emit it (``emitted_at``)."""
+    emitted: dict[str, list[str]] = {}
+    if scan is not None:
+        for call in scan.all_calls():
+            emitted.setdefault(call.name, []).append(_relative(call.location(), root))
     events = []
     for event_type in sorted(types, key=lambda t: t.name):
         entry = event_type.as_dict()
         entry["source"] = _relative(event_type.source, root)
+        entry["defaults"] = dataclass_defaults(event_type)
+        entry["example"] = example_payload(event_type.schema, entry["defaults"])
+        if scan is not None:
+            entry["emitted_at"] = sorted(set(emitted.get(event_type.name, [])), key=_location_key)
         events.append(entry)
     return {
         "catalog_format": CATALOG_FORMAT_VERSION,
@@ -110,9 +127,16 @@ def type_label(schema: Any, root: Mapping[str, Any] | None = None, _depth: int =
     return " | ".join(labels) or "any"
 
 
-def schema_fields(schema: Mapping[str, Any]) -> list[Field]:
-    """The fields of ``data`` described by an object schema, nested objects and list items flattened."""
+def _location_key(location: str) -> tuple[str, int]:
+    path, _, line = location.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (location, 0)
+
+
+def schema_fields(schema: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> list[Field]:
+    """The fields of ``data`` described by an object schema, nested objects and list items flattened,
+    with their defaults (the schema's ``default``, else ``defaults[path]``) and constraints."""
     out: list[Field] = []
+    known = defaults or {}
 
     def walk(node: Mapping[str, Any], prefix: str, depth: int) -> None:
         node = _resolve(node, schema)
@@ -125,7 +149,11 @@ def schema_fields(schema: Mapping[str, Any]) -> list[Field]:
             path = f"{prefix}.{key}" if prefix else str(key)
             sub = _resolve(sub, schema) if isinstance(sub, Mapping) else {}
             description = sub.get("description", "")
-            out.append(Field(path, type_label(sub, schema), key in required, str(description)))
+            default = ""
+            if "default" in sub or path in known:
+                default = json.dumps(sub["default"] if "default" in sub else known[path])
+            rules = tuple(constraints(sub))
+            out.append(Field(path, type_label(sub, schema), key in required, str(description), default, rules))
             walk(sub, path, depth + 1)
             items = sub.get("items")
             if isinstance(items, Mapping):
@@ -173,105 +201,31 @@ def render_markdown(document: Mapping[str, Any]) -> str:
             f"- Schema id: `{e['schema_id']}`",
             f"- Owner: {e['owner'] or '(none)'}",
             f"- Declared in: `{e['source']}`",
-            "",
         ]
-        fields = schema_fields(e["schema"])
+        if "emitted_at" in e:
+            places = ", ".join(f"`{p}`" for p in e["emitted_at"]) or "not found in the scanned sources"
+            lines.append(f"- Emitted at: {places}")
+        lines.append("")
+        fields = schema_fields(e["schema"], e.get("defaults"))
         if fields:
-            lines += ["| Field | Type | Required | Description |", "|---|---|---|---|"]
             lines += [
-                f"| `{f.path}` | {_cell(f.type)} | {'yes' if f.required else 'no'} | {_cell(f.description)} |"
+                "| Field | Type | Required | Default | Constraints | Description |",
+                "|---|---|---|---|---|---|",
+            ]
+            lines += [
+                f"| `{f.path}` | {_cell(f.type)} | {'yes' if f.required else 'no'} | "
+                f"{_cell(f'`{f.default}`' if f.default else '')} | {_cell(', '.join(f.constraints))} | "
+                f"{_cell(f.description)} |"
                 for f in fields
             ]
         elif not e["schema"]:
             lines.append("No schema declared: any data.")
+        if e.get("example") is not None:
+            example = json.dumps(e["example"], indent=2, ensure_ascii=False)
+            lines += ["", "Example `data`:", "", "```json", example, "```"]
         body = json.dumps(e["schema"], indent=2, ensure_ascii=False)
         lines += ["", "<details><summary>JSON Schema</summary>", "", "```json", body, "```", "", "</details>"]
     return "\n".join(lines) + "\n"
 
 
-# -- HTML ----------------------------------------------------------------------------------------
-_STYLE = """
-body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem 1.5rem;color:#1b1f24}
-h1{margin-bottom:.2rem}input#search{width:100%;font-size:1.05rem;padding:.5rem .7rem;box-sizing:border-box;
-border:1px solid #8c959f;border-radius:6px}#count{color:#57606a;margin:.4rem 0 1rem}
-section.event{border-top:1px solid #d0d7de;padding:.6rem 0}section.event h2{font-size:1.15rem;margin:.3rem 0}
-code{background:#f2f4f7;padding:0 .25rem;border-radius:4px}dl{display:grid;grid-template-columns:max-content auto;
-gap:.1rem 1rem;margin:.4rem 0}dt{color:#57606a}dd{margin:0}table{border-collapse:collapse;width:100%;margin:.5rem 0}
-th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f6f8fa}
-pre{background:#f6f8fa;padding:.6rem;overflow:auto}[hidden]{display:none!important}
-"""
-
-# Filters the sections on every keystroke: an event shows when each word typed occurs in its name,
-# description, owner, version, fields or schema. "?q=words" in the URL pre-fills the search.
-_SCRIPT = """
-(function () {
-  var input = document.getElementById("search");
-  var count = document.getElementById("count");
-  var events = Array.prototype.slice.call(document.querySelectorAll("section.event"));
-  function apply() {
-    var words = input.value.toLowerCase().split(/\\s+/).filter(Boolean);
-    var shown = 0;
-    events.forEach(function (el) {
-      var text = el.getAttribute("data-search");
-      var match = words.every(function (w) { return text.indexOf(w) !== -1; });
-      el.hidden = !match;
-      if (match) { shown += 1; }
-    });
-    count.textContent = shown + " of " + events.length + " event type(s)";
-  }
-  var query = new URLSearchParams(window.location.search).get("q");
-  if (query) { input.value = query; }
-  input.addEventListener("input", apply);
-  apply();
-})();
-"""
-
-
-def _esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _html_event(e: Mapping[str, Any]) -> str:
-    fields = schema_fields(e["schema"])
-    searchable = " ".join(
-        [e["name"], e["description"], e["owner"], e["version"], e["schema_id"]]
-        + [f"{f.path} {f.description}" for f in fields]
-    ).lower()
-    rows = "".join(
-        f"<tr><td><code>{_esc(f.path)}</code></td><td>{_esc(f.type)}</td><td>{'yes' if f.required else 'no'}</td>"
-        f"<td>{_esc(f.description)}</td></tr>"
-        for f in fields
-    )
-    table = (
-        f"<table><thead><tr><th>Field</th><th>Type</th><th>Required</th><th>Description</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-        if fields
-        else ("<p>No schema declared: any data.</p>" if not e["schema"] else "")
-    )
-    schema = _esc(json.dumps(e["schema"], indent=2, ensure_ascii=False))
-    return (
-        f'<section class="event" id="{_esc(slug(e["name"]))}" data-name="{_esc(e["name"])}" '
-        f'data-search="{_esc(searchable)}">\n'
-        f'<h2><a href="#{_esc(slug(e["name"]))}"><code>{_esc(e["name"])}</code></a></h2>\n'
-        f"<p>{_esc(e['description'])}</p>\n"
-        f"<dl><dt>Version</dt><dd>{_esc(e['version'])}</dd><dt>Schema id</dt><dd><code>{_esc(e['schema_id'])}</code>"
-        f"</dd><dt>Owner</dt><dd>{_esc(e['owner'] or '(none)')}</dd><dt>Declared in</dt>"
-        f"<dd><code>{_esc(e['source'])}</code></dd></dl>\n"
-        f"{table}\n<details><summary>JSON Schema</summary><pre>{schema}</pre></details>\n</section>"
-    )
-
-
-def render_html(document: Mapping[str, Any]) -> str:
-    """The catalog as one static HTML page (inline style and script, no network) with search."""
-    title = _esc(document["title"])
-    sections = "\n".join(_html_event(e) for e in document["events"])
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{title}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        f"<h1>{title}</h1>\n<p>Generated by {_esc(document['generator'])}. Exported events of these types carry "
-        f"<code>{_esc(document['metadata_key'])}</code> (id and version).</p>\n"
-        '<input id="search" type="search" placeholder="Search names, fields, owners, descriptions" '
-        'aria-label="Search events" autofocus>\n<p id="count" aria-live="polite"></p>\n'
-        f"<main>\n{sections}\n</main>\n<script>{_SCRIPT}</script>\n</body>\n</html>\n"
-    )
+__all__ = ["Field", "catalog_document", "render_json", "render_markdown", "schema_fields", "slug"]

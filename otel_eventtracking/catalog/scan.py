@@ -7,6 +7,11 @@ string literal or as a module-level constant assigned a literal (``EVENT = "x"; 
 Names built at run time (f-strings, variables) cannot be known statically and are skipped.
 A call whose lines carry the comment ``# catalog: ignore`` is skipped (another library's
 ``emit``, such as a Socket.IO client's).
+
+Typed emits are found too, for the catalog's "emitted at": ``VIDEO_PLAYED.emit(...)`` (or
+``events.VIDEO_PLAYED.emit(...)``) where ``VIDEO_PLAYED = EventType("name", ...)`` is assigned
+at module level in a scanned file. They are declared by construction, so the check ignores them;
+a constant name bound to different events in two files is resolved only in the file defining it.
 """
 
 from __future__ import annotations
@@ -42,6 +47,12 @@ class ScanResult:
     calls: list[EmitCall] = field(default_factory=list)
     files: int = 0
     errors: list[str] = field(default_factory=list)
+    #: ``CONSTANT.emit(...)`` calls of module-level EventType constants (declared by construction).
+    typed_calls: list[EmitCall] = field(default_factory=list)
+
+    def all_calls(self) -> list[EmitCall]:
+        """Every call found, by name and typed, sorted by place."""
+        return sorted([*self.calls, *self.typed_calls], key=lambda c: (c.path, c.line, c.name))
 
     def undeclared(self, declared: Container[str], ignore_names: Iterable[str] = ()) -> list[EmitCall]:
         """The calls whose name is not in ``declared`` nor matched by a glob of ``ignore_names``."""
@@ -93,6 +104,10 @@ def scan_source(source: str | bytes, path: str) -> list[EmitCall]:
     """The emit calls with a static name in one module's source; SyntaxError if it does not parse."""
     tree = ast.parse(source, filename=path)
     text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+    return _calls_in(tree, text, path)
+
+
+def _calls_in(tree: ast.Module, text: str, path: str) -> list[EmitCall]:
     lines = text.splitlines()
     constants = _module_constants(tree)
     found: list[EmitCall] = []
@@ -111,6 +126,45 @@ def scan_source(source: str | bytes, path: str) -> list[EmitCall]:
             continue
         found.append(EmitCall(path, node.lineno, name, ast.unparse(node.func)))
     return sorted(found, key=lambda c: (c.path, c.line, c.name))
+
+
+def _event_type_constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level ``NAME = EventType("literal", ...)`` assignments: constant -> event name."""
+    out: dict[str, str] = {}
+    for stmt in tree.body:
+        value = stmt.value if isinstance(stmt, ast.Assign | ast.AnnAssign) else None
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, ast.AnnAssign):
+            targets = [stmt.target]
+        else:
+            continue
+        if not isinstance(value, ast.Call):
+            continue
+        func = value.func
+        if not ((isinstance(func, ast.Name) and func.id == "EventType") or
+                (isinstance(func, ast.Attribute) and func.attr == "EventType")):  # fmt: skip
+            continue
+        arg = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "name"), None)
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            out.update({t.id: arg.value for t in targets if isinstance(t, ast.Name)})
+    return out
+
+
+def _typed_calls(tree: ast.Module, path: str, text: str, types: dict[str, str]) -> list[EmitCall]:
+    lines = text.splitlines()
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "emit"):
+            continue
+        owner = node.func.value
+        constant = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else None
+        if constant not in types:
+            continue
+        if any(IGNORE_PRAGMA in line for line in lines[node.lineno - 1 : (node.end_lineno or node.lineno)]):
+            continue
+        found.append(EmitCall(path, node.lineno, types[constant], ast.unparse(node.func)))
+    return found
 
 
 def _is_excluded(rel: str, patterns: list[str]) -> bool:
@@ -142,6 +196,8 @@ def python_files(root: Path, exclude: Iterable[str] = ()) -> Iterator[Path]:
 def scan_paths(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[str] = ()) -> ScanResult:
     """Scan every Python file under ``paths``; files that do not parse are listed in ``errors``."""
     result = ScanResult()
+    local: dict[str, dict[str, str]] = {}  # file -> its EventType constants
+    candidates: list[tuple[str, ast.Module, str]] = []  # files with an .emit( that may be typed
     for raw in paths:
         root = Path(raw)
         if not root.exists():
@@ -150,9 +206,26 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[str] =
         for path in python_files(root, exclude):
             result.files += 1
             try:
-                result.calls.extend(scan_source(path.read_bytes(), str(path)))
+                source = path.read_bytes()
+                tree = ast.parse(source, filename=str(path))
             except SyntaxError as exc:
                 result.errors.append(f"{path}:{exc.lineno or 0}: cannot be parsed ({exc.msg}); fix it or --exclude it")
+                continue
             except (OSError, ValueError) as exc:
                 result.errors.append(f"{path}: cannot be read ({exc}); fix it or --exclude it")
+                continue
+            text = source.decode("utf-8", "replace")
+            result.calls.extend(_calls_in(tree, text, str(path)))
+            if b"EventType" in source:
+                local[str(path)] = _event_type_constants(tree)
+            if b".emit(" in source:
+                candidates.append((str(path), tree, text))
+    known: dict[str, set[str]] = {}
+    for constants in local.values():
+        for constant, name in constants.items():
+            known.setdefault(constant, set()).add(name)
+    unambiguous = {constant: next(iter(names)) for constant, names in known.items() if len(names) == 1}
+    for where, tree, text in candidates:
+        result.typed_calls.extend(_typed_calls(tree, where, text, {**unambiguous, **local.get(where, {})}))
+    result.typed_calls.sort(key=lambda c: (c.path, c.line, c.name))
     return result

@@ -1,6 +1,6 @@
 """Derive a JSON Schema for ``data`` from a TypedDict or a dataclass, so a type is declared once.
 
-The schema describes the JSON the exporters write (``otel_eventtracking.serialize``): datetimes
+The schema describes the JSON the exporters write (``otel_eventtracking.records``): datetimes
 are ISO 8601 strings, tuples and sets arrays, Decimal and UUID strings, enums their values.
 ``Annotated[T, "text"]`` adds a description, ``Annotated[T, {"minimum": 0}]`` extra keywords;
 a dataclass field's ``metadata`` may hold ``description`` and ``schema`` the same way.

@@ -1,7 +1,17 @@
-"""Write events as JSON lines to stdout or a file: the default sink, and a debugging aid."""
+"""Write events as JSON lines to stdout or a file: the default sink, and a debugging aid.
+
+A file survives rotation: before each batch the exporter compares the open file with what the
+path names now (one ``stat`` and one ``fstat``) and reopens it when ``logrotate`` (or anyone)
+moved or removed it; ``copytruncate`` needs nothing, since the file is opened for appending. With
+``max_bytes`` it rotates by size itself, as ``logging.handlers.RotatingFileHandler`` names files
+(``events.jsonl.1`` is the newest backup). A line is never split: rotation happens between lines,
+and a failed write is cut back to the last whole line.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
 import threading
@@ -9,10 +19,64 @@ from collections.abc import Sequence
 from typing import IO
 
 from ..core.event import Event
+from ..exceptions import EventTrackingError, ImproperlyConfigured
 from ..otel._sdk import LogRecordExportResult
 from ..records.json import dumps, json_record
 from ..records.normalize import UnserializablePolicy
 from .base import FAILURE, SUCCESS, EventExporter
+
+log = logging.getLogger(__name__)
+
+
+class _PartialWrite(EventTrackingError):
+    """A file write failed after ``written`` lines of the batch had been written whole."""
+
+    def __init__(self, written: int, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.written = written
+        self.cause = cause
+
+
+class _AppendFile:
+    """A file opened for appending (binary, unbuffered) that knows its size and identity."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        st = os.fstat(self.fd)
+        self.identity = (st.st_dev, st.st_ino)
+        self.size = st.st_size
+
+    def moved(self) -> bool:
+        """True when the path no longer names this file (renamed or removed by a rotation)."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        return (st.st_dev, st.st_ino) != self.identity
+
+    def refresh_size(self) -> None:
+        self.size = os.fstat(self.fd).st_size  # copytruncate may have emptied it under us
+
+    def write(self, data: bytes) -> None:
+        """Write all of ``data``; on an error, cut the file back so that no partial line stays."""
+        start = self.size
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(self.fd, view)
+                view = view[n:]
+        except OSError:
+            with contextlib.suppress(OSError):  # a pipe or a device: nothing to cut back
+                os.ftruncate(self.fd, start)
+            raise
+        self.size = start + len(data)
+
+    def fsync(self) -> None:
+        os.fsync(self.fd)
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 class JsonLinesExporter(EventExporter):
@@ -20,8 +84,11 @@ class JsonLinesExporter(EventExporter):
     for events emitted inside a span, ``trace_id``/``span_id`` (hex).
 
     ``path``: ``None`` or ``"-"`` for stdout (looked up at each write, so redirections apply),
-    else a file opened for appending. ``stream``: any text stream instead. Each batch is written
-    and flushed at once; ``fsync=True`` also forces it to disk.
+    else a file opened for appending, reopened when it was moved or removed (``reopen=False``
+    keeps writing to the open file). ``max_bytes`` > 0 rotates the file before a line would take
+    it past that size, keeping ``backup_count`` (>= 1) older files ``path.1`` ... ``path.N``; a
+    single line longer than ``max_bytes`` gets a file of its own. ``stream``: any text stream
+    instead. Each batch is written at once; ``fsync=True`` also forces it to disk.
     """
 
     def __init__(
@@ -32,13 +99,27 @@ class JsonLinesExporter(EventExporter):
         include_trace_context: bool = True,
         fsync: bool = False,
         unserializable: UnserializablePolicy = "drop",
+        reopen: bool = True,
+        max_bytes: int = 0,
+        backup_count: int = 0,
     ) -> None:
         super().__init__(unserializable=unserializable)
         self.path = None if path is None or path == "-" else os.fspath(path)
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+            raise ImproperlyConfigured(f"max_bytes must be an integer >= 0 (0: no size rotation), got {max_bytes!r}")
+        if isinstance(backup_count, bool) or not isinstance(backup_count, int) or backup_count < 0:
+            raise ImproperlyConfigured(f"backup_count must be an integer >= 0, got {backup_count!r}")
+        if max_bytes and backup_count < 1:
+            raise ImproperlyConfigured("max_bytes needs backup_count >= 1: the number of rotated files to keep")
+        if max_bytes and self.path is None:
+            raise ImproperlyConfigured("max_bytes rotates a file: give a path (not stdout or a stream)")
         self._stream = stream
-        self._file: IO[str] | None = None
+        self._file: _AppendFile | None = None
         self.include_trace_context = include_trace_context
         self.fsync = fsync
+        self.reopen = reopen
+        self.max_bytes = max_bytes
+        self.backup_count = backup_count
         self._lock = threading.Lock()
 
     def format(self, event: Event) -> str:
@@ -47,36 +128,99 @@ class JsonLinesExporter(EventExporter):
         )
         return dumps(record, compact=True)
 
-    def _target(self) -> IO[str]:
-        if self._stream is not None:
-            return self._stream
-        if self.path is None:
-            return sys.stdout
-        if self._file is None:
-            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
+    # -- files ------------------------------------------------------------------------------------
+    def _open_file(self) -> _AppendFile:
+        file = self._file
+        if file is not None and self.reopen and file.moved():
+            log.info("%s was moved or removed: reopening it", file.path)
+            self.counters.add("reopened")
+            self._close_file()
+            file = None
+        if file is None:
+            assert self.path is not None
+            file = self._file = _AppendFile(self.path)
+        else:
+            file.refresh_size()
+        return file
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.close()
+            finally:
+                self._file = None
+
+    def _rotate(self) -> _AppendFile:
+        """Close the file, shift ``path.N-1`` -> ``path.N`` ... ``path`` -> ``path.1``, open a new one."""
+        assert self.path is not None
+        self._close_file()
+        for i in range(self.backup_count - 1, 0, -1):
+            source = f"{self.path}.{i}"
+            if os.path.exists(source):
+                os.replace(source, f"{self.path}.{i + 1}")
+        if os.path.exists(self.path):
+            os.replace(self.path, f"{self.path}.1")
+        self.counters.add("rotated")
+        self._file = _AppendFile(self.path)
         return self._file
+
+    def _write_file(self, lines: list[str]) -> int:
+        """Write ``lines`` to the file, rotating between lines; _PartialWrite says how far it got."""
+        written = 0
+        try:
+            file = self._open_file()
+            chunk: list[bytes] = []
+            size = file.size
+            for line in lines:
+                data = line.encode("utf-8") + b"\n"
+                if self.max_bytes and size and size + len(data) > self.max_bytes:
+                    if chunk:
+                        file.write(b"".join(chunk))
+                        written += len(chunk)
+                        chunk = []
+                    file = self._rotate()
+                    size = 0
+                chunk.append(data)
+                size += len(data)
+            if chunk:
+                file.write(b"".join(chunk))
+            if self.fsync:
+                file.fsync()
+        except (OSError, ValueError) as exc:
+            raise _PartialWrite(written, exc) from exc
+        return len(lines)
+
+    def _write_stream(self, target: IO[str], lines: list[str]) -> int:
+        target.write("\n".join(lines) + "\n")
+        target.flush()
+        if self.fsync and hasattr(target, "fileno"):
+            os.fsync(target.fileno())
+        return len(lines)
 
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
         lines = [line for _, line in self.convert_each(events, self.format)]
         if not lines:
             return SUCCESS
-        text = "\n".join(lines) + "\n"
-        try:
-            with self._lock:
-                target = self._target()
-                target.write(text)
-                target.flush()
-                if self.fsync and hasattr(target, "fileno"):
-                    os.fsync(target.fileno())
-        except (OSError, ValueError) as exc:
-            self.counters.add("failed", len(lines))
-            self.report("write_error", len(lines), "could not write %d event(s): %s", len(lines), exc)
-            return FAILURE
-        self.counters.add("exported", len(lines))
+        with self._lock:
+            try:
+                if self._stream is None and self.path is not None:
+                    written = self._write_file(lines)
+                else:
+                    written = self._write_stream(self._stream or sys.stdout, lines)
+            except (_PartialWrite, OSError, ValueError) as exc:
+                done, cause = (exc.written, exc.cause) if isinstance(exc, _PartialWrite) else (0, exc)
+                failed = len(lines) - done
+                if done:
+                    self.counters.add("exported", done)
+                self.counters.add("failed", failed)
+                self.report("write_error", failed, "could not write %d event(s): %s", failed, cause)
+                return FAILURE
+        self.counters.add("exported", written)
         return SUCCESS
 
     def shutdown(self) -> None:
         with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            try:
+                self._close_file()
+            except OSError as exc:
+                log.warning("could not close %s: %s", self.path, exc)

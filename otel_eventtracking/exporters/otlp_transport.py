@@ -26,15 +26,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Protocol
 
 from ..exceptions import ImproperlyConfigured
+from ..otel import _sdk
 
 logger = logging.getLogger(__name__)
 
 PROTOCOLS = ("grpc", "http/protobuf")
 COMPRESSIONS = ("gzip", "deflate", "none")
-LOGS_EXPORT_METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 DEFAULT_MAX_REQUEST_SIZE = 64 * 1024 * 1024  # the SDK HTTP exporter's default, before compression
 
 
@@ -68,13 +68,6 @@ def _compression_name(compression: str | None, *, from_env: bool) -> str | None:
     if compression is not None and compression not in COMPRESSIONS:
         raise ImproperlyConfigured(f"OTLP compression must be gzip, deflate or none, got {compression!r}")
     return compression
-
-
-class _Payload(NamedTuple):
-    """What the wrapped SDK exporter is given to "export": the encoded request and its record count."""
-
-    data: bytes
-    records: int
 
 
 class OTLPLogTransport:
@@ -137,14 +130,14 @@ class OTLPLogTransport:
             self._sender.shutdown()
 
 
-class _Sender:
+class _Sender(Protocol):
+    """Sends encoded requests (implemented, on the OTLP exporters' own machinery, in ``otel._sdk``)."""
+
     endpoint: str
 
-    def send(self, payload: bytes, count: int) -> bool:
-        raise NotImplementedError
+    def send(self, payload: bytes, count: int) -> bool: ...
 
-    def shutdown(self) -> None:
-        raise NotImplementedError
+    def shutdown(self) -> None: ...
 
 
 def _read(path: str | None) -> bytes | None:
@@ -196,7 +189,7 @@ def _grpc_sender(
     }
     if any(tls):
         kwargs["credentials"] = _grpc_credentials(tls)
-    return _GrpcSender(kwargs)
+    return _sdk.GrpcBytesSender(kwargs)
 
 
 def _http_sender(
@@ -212,7 +205,7 @@ def _http_sender(
     credential_provider = _env(
         "OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER", "OTEL_PYTHON_EXPORTER_OTLP_HTTP_LOGS_CREDENTIAL_PROVIDER"
     )
-    return _HttpSender(
+    return _sdk.HttpBytesSender(
         {
             "session": None if credential_provider else _session(),  # a provider's session: the SDK loads it
             "endpoint": endpoint,
@@ -244,79 +237,3 @@ def _session() -> Any:
             return settings
 
     return _KeepCAFile()
-
-
-# ==== PRIVATE SDK API: everything below uses the OTLP exporters' underscore names ==============
-# Pinned by pyproject (opentelemetry-exporter-otlp >=1.45,<1.46). Used: the gRPC exporter mixin's
-# hooks ``_translate_data``, ``_count_data``, ``_initialize_channel_and_stub``, ``_export`` and its
-# ``_channel`` / ``_client`` / ``_endpoint`` attributes; the HTTP exporter's ``_client`` (the SDK's
-# ``_OTLPHTTPClient``: compression, headers, retries) and ``_endpoint``.
-
-
-def _make_grpc_exporter(kwargs: dict[str, Any]) -> Any:
-    import grpc
-    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
-    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
-
-    class _ExportCall:
-        """``LogsService/Export`` taking request bytes as they are (identity serializer)."""
-
-        def __init__(self, channel: grpc.Channel) -> None:
-            self._call = channel.unary_unary(LOGS_EXPORT_METHOD, request_serializer=None, response_deserializer=None)
-
-        def Export(self, request: bytes, metadata: Any = None, timeout: float | None = None) -> None:
-            reply = self._call(request, metadata=metadata, timeout=timeout)
-            if reply:
-                partial = ExportLogsServiceResponse.FromString(reply).partial_success
-                if partial.rejected_log_records or partial.error_message:
-                    logger.warning(
-                        "OTLP collector rejected %d log record(s): %s",
-                        partial.rejected_log_records,
-                        partial.error_message,
-                    )
-
-    class _BytesLogExporter(OTLPLogExporter):
-        def _initialize_channel_and_stub(self) -> None:
-            super()._initialize_channel_and_stub()
-            self._client = _ExportCall(self._channel)  # type: ignore[assignment]
-
-        def _translate_data(self, data: Any) -> Any:
-            return data.data
-
-        def _count_data(self, data: Any) -> int:
-            return int(data.records)
-
-    return _BytesLogExporter(**kwargs)
-
-
-class _GrpcSender(_Sender):
-    def __init__(self, kwargs: dict[str, Any]) -> None:
-        from opentelemetry.sdk._logs.export import LogRecordExportResult
-
-        self._exporter = _make_grpc_exporter(kwargs)
-        self._success = LogRecordExportResult.SUCCESS
-        self.endpoint = str(self._exporter._endpoint)
-
-    def send(self, payload: bytes, count: int) -> bool:
-        return bool(self._exporter._export(_Payload(payload, count)) == self._success)
-
-    def shutdown(self) -> None:
-        self._exporter.shutdown()
-
-
-class _HttpSender(_Sender):
-    def __init__(self, kwargs: dict[str, Any]) -> None:
-        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-
-        self._exporter = OTLPLogExporter(**kwargs)
-        self._client = self._exporter._client
-        self.endpoint = str(self._exporter._endpoint)
-
-    def send(self, payload: bytes, count: int) -> bool:
-        return bool(self._client.export(payload).success)
-
-    def shutdown(self) -> None:
-        self._exporter.shutdown()
-
-
-# ==== end of private SDK API ===================================================================

@@ -8,8 +8,9 @@ import the names below instead.
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from opentelemetry import _logs, context, trace
 from opentelemetry._logs import Logger, LoggerProvider, LogRecord, SeverityNumber
@@ -155,6 +156,92 @@ def record_fields(rec: ReadableLogRecord) -> tuple[str | None, int, Any, Mapping
 
 def is_log_record_exporter(obj: object) -> bool:
     return isinstance(obj, LogRecordExporter)
+
+
+_LOGS_EXPORT_METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+_log = logging.getLogger(__name__)
+
+
+class _Payload(NamedTuple):
+    """What the wrapped SDK exporter is given to "export": the encoded request and its record count."""
+
+    data: bytes
+    records: int
+
+
+# -- the OTLP exporters' underscore API, for our own request encoding (exporters/otlp_transport.py) --
+# Pinned by pyproject (opentelemetry-exporter-otlp >=1.45,<1.46). Used: the gRPC exporter mixin's
+# hooks ``_translate_data``, ``_count_data``, ``_initialize_channel_and_stub``, ``_export`` and its
+# ``_channel`` / ``_client`` / ``_endpoint`` attributes; the HTTP exporter's ``_client`` (the SDK's
+# ``_OTLPHTTPClient``: compression, headers, retries) and ``_endpoint``.
+
+
+def _make_grpc_exporter(kwargs: dict[str, Any]) -> Any:
+    import grpc
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+
+    class _ExportCall:
+        """``LogsService/Export`` taking request bytes as they are (identity serializer)."""
+
+        def __init__(self, channel: grpc.Channel) -> None:
+            self._call = channel.unary_unary(_LOGS_EXPORT_METHOD, request_serializer=None, response_deserializer=None)
+
+        def Export(self, request: bytes, metadata: Any = None, timeout: float | None = None) -> None:
+            reply = self._call(request, metadata=metadata, timeout=timeout)
+            if reply:
+                partial = ExportLogsServiceResponse.FromString(reply).partial_success
+                if partial.rejected_log_records or partial.error_message:
+                    _log.warning(
+                        "OTLP collector rejected %d log record(s): %s",
+                        partial.rejected_log_records,
+                        partial.error_message,
+                    )
+
+    class _BytesLogExporter(OTLPLogExporter):
+        def _initialize_channel_and_stub(self) -> None:
+            super()._initialize_channel_and_stub()
+            self._client = _ExportCall(self._channel)  # type: ignore[assignment]
+
+        def _translate_data(self, data: Any) -> Any:
+            return data.data
+
+        def _count_data(self, data: Any) -> int:
+            return int(data.records)
+
+    return _BytesLogExporter(**kwargs)
+
+
+class GrpcBytesSender:
+    """Sends encoded ExportLogsServiceRequest bytes with the SDK gRPC exporter's configuration and retries."""
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        self._exporter = _make_grpc_exporter(kwargs)
+        self._success = SUCCESS
+        self.endpoint = str(self._exporter._endpoint)
+
+    def send(self, payload: bytes, count: int) -> bool:
+        return bool(self._exporter._export(_Payload(payload, count)) == self._success)
+
+    def shutdown(self) -> None:
+        self._exporter.shutdown()
+
+
+class HttpBytesSender:
+    """Sends encoded request bytes with the SDK HTTP exporter's session, compression and retries."""
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+        self._exporter = OTLPLogExporter(**kwargs)
+        self._client = self._exporter._client
+        self.endpoint = str(self._exporter._endpoint)
+
+    def send(self, payload: bytes, count: int) -> bool:
+        return bool(self._client.export(payload).success)
+
+    def shutdown(self) -> None:
+        self._exporter.shutdown()
 
 
 __all__ = [

@@ -2,24 +2,17 @@
 
 The SDK's ``encode_logs`` builds a protobuf message per value and hashes the resource per record
 (25-30 us per record); this module writes the same wire format with plain varints and
-length-delimited fields. The bytes are identical to
-``encode_logs(batch).SerializeToString()`` for the equivalent SDK ``ReadableLogRecord``s sharing
-one resource and one instrumentation scope (``tests/test_otlp_wire.py`` proves it with generated
-records). The SDK's mapping is followed exactly:
+length-delimited fields, byte for byte ``encode_logs(batch).SerializeToString()`` for the same
+records under one resource and scope (``tests/test_otlp_wire.py`` proves it on generated records).
+The SDK's mapping is followed exactly: ``None`` -> an empty AnyValue; ``bool`` before ``int``
+(signed 64-bit); ``float``; ``bytes``; other sequences -> arrays; mappings -> key/value lists with
+``str(key)`` keys; empty values are written (AnyValue is a oneof); LogRecord fields in field
+order, zero scalars and ids left out, the body always present.
 
-* ``None`` -> an empty AnyValue; ``bool`` before ``int``; ``str``; ``int`` (signed 64-bit);
-  ``float`` (double); ``bytes``; any other ``Sequence`` (list, tuple, bytearray...) -> array;
-  any ``Mapping`` -> key/value list with ``str(key)`` keys. Empty strings, zeros and empty
-  containers are written (AnyValue's fields are a oneof, so they have presence).
-* LogRecord fields in field-number order; zero / empty scalars left out; the body is always
-  present (an empty AnyValue for ``None``); trace and span ids only when non-zero.
-
-Values the SDK cannot encode (an unsupported type, an int outside int64, a str with lone
-surrogates, a non-str attribute key, a negative timestamp...) raise :class:`WireEncodeError`
-naming the record (index and event name) and the path of the value. The SDK raises on such a
-body too (losing the whole batch) but drops such an *attribute* with a log line; here both raise,
-so the caller can set the record aside and count it. :meth:`LogsRequestEncoder.encode_record`
-and :meth:`LogsRequestEncoder.assemble` let a caller isolate bad records in one pass.
+A value the SDK cannot encode (an unsupported type, an int beyond int64, lone surrogates, a
+non-str attribute key, a negative timestamp...) raises :class:`WireEncodeError` naming the record
+and the path of the value, so the caller can set that record aside (``encode_record`` and
+``assemble``) and count it; the SDK would lose the whole batch, or drop an attribute silently.
 """
 
 from __future__ import annotations
@@ -27,6 +20,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
+
+from ..exceptions import EventTrackingError
 
 __all__ = ["LogsRequestEncoder", "WireEncodeError", "WireRecord", "encode_any_value"]
 
@@ -51,7 +46,7 @@ class WireRecord(NamedTuple):
     dropped_attributes_count: int = 0
 
 
-class WireEncodeError(ValueError):
+class WireEncodeError(EventTrackingError, ValueError):
     """A record holds a value OTLP (and the SDK's encoder) cannot carry.
 
     ``index`` is the record's position in the batch (None outside a batch), ``event_name`` its
@@ -338,8 +333,6 @@ class LogsRequestEncoder:
 
 
 # --- diagnosis: the slow walk that names the bad value (only run after a failure) ---------------
-
-
 _BLANK = WireRecord(0, 0, 0, "", None, {})
 _SCALARS = tuple(f for f in WireRecord._fields if f not in ("body", "attributes"))
 

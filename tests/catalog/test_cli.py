@@ -89,8 +89,8 @@ def test_markdown_catalog(catalog_dir):
     assert text.startswith("# LMS events\n")
     assert "| [`edx.video.played`](#event-edx-video-played) | 1 | video-team | A learner started a video. |" in text
     assert '<a id="event-edx-video-played"></a>' in text
-    assert "| `answers[].text` | string | no | the answer as typed |" in text
-    assert '| `mode` | one of "audit", "verified", "honor" | no |   |' in text
+    assert "| `answers[].text` | string | no |   |   | the answer as typed |" in text
+    assert '| `mode` | one of "audit", "verified", "honor" | no |   |   |   |' in text
     assert "- Schema id: `navigation.request/2024.1`" in text
 
 

@@ -68,3 +68,26 @@ def test_unparsable_and_missing_files_are_reported(tmp_path):
         f"{tmp_path / 'nope'}: no such file or directory",
     ]
     assert scan_paths([tmp_path], exclude=["broken.py"]).errors == []
+
+
+def test_typed_emits_are_located_across_files(tmp_path):
+    (tmp_path / "events.py").write_text(
+        "from otel_eventtracking.catalog import EventType\n"
+        "PLAYED = EventType('video.played', schema={})\n"
+        "DONE = EventType('a.done', schema={})\n"
+    )
+    (tmp_path / "other.py").write_text("import catalog\nDONE = catalog.EventType(name='b.done')\nDONE.emit()\n")
+    (tmp_path / "app.py").write_text(
+        "import events\nfrom events import PLAYED\n\n"
+        "PLAYED.emit(video_id='v')\n"
+        "events.PLAYED.emit(video_id='w')\n"
+        "DONE.emit()  # two files bind DONE to different events: not resolved here\n"
+        "PLAYED.emit()  # catalog: ignore\n"
+    )
+    result = scan_paths([tmp_path])
+    assert [(Path(c.path).name, c.line, c.name, c.call) for c in result.typed_calls] == [
+        ("app.py", 4, "video.played", "PLAYED.emit"),
+        ("app.py", 5, "video.played", "events.PLAYED.emit"),
+        ("other.py", 3, "b.done", "DONE.emit"),  # resolved in the file that defines it
+    ]
+    assert result.calls == []  # typed calls are declared by construction: the check never sees them
