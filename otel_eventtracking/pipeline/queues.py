@@ -71,6 +71,10 @@ class EventQueue(abc.ABC):
         """Worker: the batch was delivered (``ok``) or not. True when the queue is done with its
         events; False when it keeps them for a retry (then it holds the markers too)."""
 
+    def set_aside(self, events: list[Event], reason: str) -> None:  # noqa: B027 - nothing to keep by default
+        """Worker: these events can never be delivered (poison); the caller has counted and logged
+        them. A durable queue keeps them in a dead-letter area; the memory queue has nowhere to."""
+
     def take_markers(self) -> list[FlushMarker]:
         """Every marker the queue holds (answered by the worker when it retries later or stops)."""
         return []
