@@ -172,7 +172,15 @@ class Tracker:
         cannot even be built is counted (``dropped.emit_error``) and logged.
         """
         try:
-            event = self._event(name, data)
+            native = self._native
+            if native is not None and type(name) is str and name and type(data) is dict:  # the hot path
+                current = _current_context()
+                stack: ContextStack | None = current.get(native.key)  # type: ignore[assignment]
+                context = stack.merged if stack is not None else _EMPTY
+                payload = snapshot(data) if data else {}
+                event = Event(name, self._time_ns(), context, payload, current.get(_SPAN_KEY))
+            else:
+                event = self._event(name, data)
             next(self._emitted)
             self._accept(event)
         except Exception:
@@ -182,8 +190,8 @@ class Tracker:
     def _event(self, name: Any, data: Any) -> Event:
         current = _current_context()
         if self._native is not None:
-            stack: ContextStack | None = current.get(self._native.key)  # type: ignore[assignment]
-            context: Mapping[str, Any] = stack.merged if stack is not None else _EMPTY
+            found: ContextStack | None = current.get(self._native.key)  # type: ignore[assignment]
+            context: Mapping[str, Any] = found.merged if found is not None else _EMPTY
         else:
             context = snapshot(self.resolve_context())
         payload = {} if data is None or _is_empty(data) else snapshot(data)

@@ -136,13 +136,13 @@ class BatchingRoutingBackend(Node):
             return True
         if self.closed:
             return self._drop(event, "shutdown")
-        reason = self._put(event)
-        if reason is not None:
-            return self._refused(event, reason)
+        size = self._put(event)
+        if type(size) is str:
+            return self._refused(event, size)
         worker = self.worker
         if not worker.running:
             worker.start()
-        elif len(self.queue) >= self.max_batch_size and not worker.wake.is_set():
+        elif size >= self.max_batch_size and not worker.wake.is_set():
             worker.wake.set()
         return True
 
@@ -155,7 +155,7 @@ class BatchingRoutingBackend(Node):
     def _refused(self, event: Event, reason: str) -> bool:
         if reason == "queue_full" and self.on_full == "block" and self._wait_for_room():
             retried = self._put(event)
-            if retried is None:
+            if type(retried) is not str:
                 return True
             reason = retried
         return self._drop(event, reason)
