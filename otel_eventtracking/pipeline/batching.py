@@ -49,9 +49,12 @@ class BatchingRoutingBackend(Node):
     """A routing node whose processors and backends run in a background worker, in batches.
 
     Options: ``max_queue_size`` (events held at most), ``max_batch_size`` (events per export),
-    ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"drop"``
-    drops the newest event with a count, ``"block"`` makes the caller wait up to
-    ``block_timeout`` seconds for room and then drops with a count. ``queue``: another
+    ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"block"``
+    (default: nothing is lost while the exporter keeps up on average) makes the caller wait up to
+    ``block_timeout`` seconds for room, then drops with a count; once a wait timed out (the
+    exporter is stuck) callers drop at once, without waiting, until the queue is half empty
+    again, so an outage costs one wait, not one per event. ``"drop"`` drops the newest event
+    with a count, never waiting. ``queue``: another
     :class:`~.queues.EventQueue` (the spooled node passes the disk spool); ``gate``: a callable
     checked on the caller thread: while it returns False events are skipped (``skipped.gate``,
     not a loss: the node is off).
@@ -70,7 +73,7 @@ class BatchingRoutingBackend(Node):
         max_queue_size: int = 10_000,
         max_batch_size: int = 512,
         schedule_delay: float = 1.0,
-        on_full: FullPolicy = "drop",
+        on_full: FullPolicy = "block",
         block_timeout: float = 1.0,
         backend_name: str = "",
         retry_max_backoff: float = 30.0,
@@ -96,6 +99,7 @@ class BatchingRoutingBackend(Node):
                                   retry_max_backoff=retry_max_backoff, on_start=lifecycle.install_hooks)  # fmt: skip
         self.gate = gate
         self._skipped = 0
+        self._stalled = False  # a block timed out: drop without waiting until the queue drains
         self.closed = False
         self._put = self.queue.put
         lifecycle.track(self)
@@ -144,6 +148,8 @@ class BatchingRoutingBackend(Node):
             worker.start()
         elif size >= self.max_batch_size and not worker.wake.is_set():
             worker.wake.set()
+        if self._stalled and size * 2 <= self.max_queue_size + 1:  # half empty again
+            self._stalled = False
         return True
 
     def accept_batch(self, events: Sequence[Event]) -> bool:
@@ -153,11 +159,17 @@ class BatchingRoutingBackend(Node):
         return ok
 
     def _refused(self, event: Event, reason: str) -> bool:
-        if reason == "queue_full" and self.on_full == "block" and self._wait_for_room():
-            retried = self._put(event)
-            if type(retried) is not str:
-                return True
-            reason = retried
+        if reason == "queue_full" and self.on_full == "block" and not self._stalled:
+            if self._wait_for_room():
+                retried = self._put(event)
+                if type(retried) is not str:
+                    return True
+                reason = retried
+            else:
+                self._stalled = True
+                log.warning("node %r: the queue stayed full for block_timeout=%ss; events are dropped without "
+                            "waiting until it drains (the exporter is too slow or down)",
+                            self.backend_name or "batch", self.block_timeout)  # fmt: skip
         return self._drop(event, reason)
 
     def _wait_for_room(self) -> bool:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from ..core.event import Event
+from . import poison
 from .queues import Batch, EventQueue, FlushMarker
 from .stats import Counters
 
@@ -112,12 +113,18 @@ class BatchWorker:
     def _deliver(self, batch: Batch) -> bool:
         self.dequeued += len(batch.events)
         try:
-            return self.deliver(batch.events)
+            with poison.keeping_aside(self._set_aside):
+                return self.deliver(batch.events)
         except Exception:  # the router isolates its children; this is a last line of defence
             log.exception("batch of %d events failed in node %r", len(batch.events), self.name)
             return False
         finally:
             self.counters.add("batches")
+
+    def _set_aside(self, events: list[Event], reason: str) -> None:
+        """Events a sink dropped (poison, oversize...): the next flush says so; the queue may keep them."""
+        self._dirty = True
+        self.queue.set_aside(events, reason)
 
     def _count(self, batch: Batch, ok: bool) -> None:
         n = len(batch.events)
