@@ -3,8 +3,8 @@ refuses them: oversize, rejected).
 
 They are isolated from their batch (everything else is delivered), counted by whoever found them
 under their own reason, and handed to the batching node that is delivering them: its next flush
-reports the loss, and its queue keeps them in a dead-letter area when it is durable (the spool). Delivery code runs inside
-:func:`keeping_aside`, so exporters need not know which node called them.
+reports the loss, and its queue keeps them in a dead-letter area when it is durable (the spool).
+Delivery code runs inside :func:`keeping_aside`, so exporters need not know which node called them.
 """
 
 from __future__ import annotations
