@@ -84,7 +84,10 @@ def configure(
     SDK is configured, batched). Other keyword arguments go to :class:`~otel_eventtracking.Tracker`;
     the default tracker keeps the default contexts (those request middleware enters).
     """
-    built_backends = build_backends(backends) if backends is not None else default_backends()
+    if backends is not None:
+        built_backends = build_backends(backends)
+    else:
+        built_backends = default_backends(log_records=tracker_options.get("emit_log_records", True))
     if name == DEFAULT_TRACKER_NAME:
         tracker_options.setdefault("context_locator", DEFAULT_LOCATOR)
     built = Tracker(backends=built_backends, processors=build_processors(processors), **tracker_options)
