@@ -27,6 +27,9 @@ ENGINE_ALIASES: dict[str, str] = {
     "eventtracking.backends.segment.SegmentBackend": "otel_eventtracking.exporters.segment.SegmentExporter",
     "eventtracking.backends.routing.RoutingBackend": "otel_eventtracking.routing.RoutingBackend",
     "eventtracking.backends.async_routing.AsyncRoutingBackend": "otel_eventtracking.batching.BatchingRoutingBackend",
+    "eventtracking.backends.event_bus.EventBusRoutingBackend": (
+        "otel_eventtracking.exporters.event_bus.EventBusRoutingBackend"
+    ),
     "eventtracking.processors.regex_filter.RegexFilter": "otel_eventtracking.processors.regex_filter.RegexFilter",
     "eventtracking.processors.whitelist.NameWhitelistProcessor": (
         "otel_eventtracking.processors.whitelist.NameWhitelistProcessor"
