@@ -293,7 +293,8 @@ def test_a_filtering_processor_skips_one_node_and_a_bad_payload_is_dropped_with_
     }  # fmt: skip
 
 
-def test_event_bus_exporter_sends_from_the_batching_worker(shim, signals):
+@pytest.mark.parametrize("kind", ["exporter", "upstream backend"])
+def test_under_a_batching_node_the_signal_is_sent_from_its_worker(shim, signals, kind):
     producer, _ = shim
     seen_threads: list[str] = []
 
@@ -304,19 +305,25 @@ def test_event_bus_exporter_sends_from_the_batching_worker(shim, signals):
 
     producer.TRACKING_EVENT_EMITTED.connect(thread_of)
     try:
-        exporter = producer.EventBusExporter(names=["a"])
+        if kind == "exporter":  # its own allow-list replaces the setting
+            node = exporter = producer.EventBusExporter(names=["a"])
+            allow: list[str] = []
+        else:
+            node = exporter = producer.EventBusRoutingBackend()
+            allow = ["a"]
         tracker = Tracker(
-            backends={"bus": BatchingRoutingBackend({"x": exporter}, backend_name="bus")}, emit_log_records=False
+            backends={"bus": BatchingRoutingBackend({"x": node}, backend_name="bus")}, emit_log_records=False
         )
-        with override_settings(SEND_TRACKING_EVENT_EMITTED_SIGNAL=True, EVENT_BUS_TRACKING_LOGS=[]):
+        with override_settings(SEND_TRACKING_EVENT_EMITTED_SIGNAL=True, EVENT_BUS_TRACKING_LOGS=allow):
             tracker.emit("a", {"k": 1})
-            tracker.emit("b", {"k": 2})  # not on the exporter's own allow-list (which replaces the setting)
+            tracker.emit("b", {"k": 2})
             assert tracker.flush(10)
     finally:
         producer.TRACKING_EVENT_EMITTED.disconnect(thread_of)
     assert [(log.name, log.data, log.context) for log in logs(signals)] == [("a", '{"k": 1}', "{}")]
     assert seen_threads == ["otel-eventtracking-batch-bus"]
-    assert exporter.counters.snapshot() == {"exported": 1, "filtered.not_allowed": 1}
+    counts = exporter.counters.snapshot()
+    assert counts == {"exported": 1, "filtered.not_allowed": 1}
 
 
 def test_event_bus_exporter_options(shim, signals):
