@@ -248,3 +248,25 @@ def test_forked_child_drops_parent_queue_and_restarts_its_worker(tmp_path):
     assert result.returncode == 0, result.stderr
     names = sorted(line.split('"name":"')[1].split('"')[0] for line in out.read_text().splitlines())
     assert names == ["child.event", "parent.queued"]  # the parent's event written once, by the parent
+
+
+def test_a_slow_exporter_that_makes_progress_throttles_callers_and_loses_nothing():
+    class Slow(EventExporter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.names: list[str] = []
+
+        def export_events(self, events):
+            time.sleep(0.15)  # slow, but moving: each batch frees room
+            self.names.extend(e.name for e in events)
+            return LogRecordExportResult.SUCCESS
+
+    slow = Slow()
+    node = BatchingRoutingBackend({"s": slow}, max_queue_size=20, max_batch_size=10, block_timeout=0.4)
+    started = time.monotonic()
+    for i in range(200):
+        node.accept(coerce_event({"name": f"e{i}"}))
+    assert time.monotonic() - started > 1.0  # callers waited, in total far longer than block_timeout
+    assert node.force_flush(10) is True
+    assert len(slow.names) == 200 and node.counters.get("dropped.queue_full") == 0
+    node.shutdown(5)

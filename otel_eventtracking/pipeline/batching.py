@@ -50,8 +50,9 @@ class BatchingRoutingBackend(Node):
 
     Options: ``max_queue_size`` (events held at most), ``max_batch_size`` (events per export),
     ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"block"``
-    (default: nothing is lost while the exporter keeps up on average) makes the caller wait up to
-    ``block_timeout`` seconds for room, then drops with a count; once a wait timed out (the
+    (default: nothing is lost while the exporter makes progress, however slowly) makes the caller
+    wait for room as long as the worker delivers batches, and drop with a count after
+    ``block_timeout`` seconds without one; once a wait timed out (the
     exporter is stuck) callers drop at once, without waiting, until the queue is half empty
     again, so an outage costs one wait, not one per event. ``"drop"`` drops the newest event
     with a count, never waiting. ``queue``: another
@@ -167,20 +168,27 @@ class BatchingRoutingBackend(Node):
                 reason = retried
             else:
                 self._stalled = True
-                log.warning("node %r: the queue stayed full for block_timeout=%ss; events are dropped without "
-                            "waiting until it drains (the exporter is too slow or down)",
+                log.warning("node %r: the queue stayed full, with no batch delivered for block_timeout=%ss; "
+                            "events are dropped without waiting until it drains (the exporter is stuck or down)",
                             self.backend_name or "batch", self.block_timeout)  # fmt: skip
         return self._drop(event, reason)
 
     def _wait_for_room(self) -> bool:
+        """Wait while the worker makes progress; give up after ``block_timeout`` without any (a slow
+        exporter throttles the callers, a stuck one costs them one wait)."""
         worker = self.worker
         worker.wake.set()
         deadline = time.monotonic() + self.block_timeout
         with worker.room:
+            seen = worker.batches_done
             while len(self.queue) >= self.max_queue_size and not self.closed:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not worker.room.wait(remaining):
+                if remaining <= 0:
                     break
+                worker.room.wait(remaining)
+                if worker.batches_done != seen:
+                    seen = worker.batches_done
+                    deadline = time.monotonic() + self.block_timeout
         return len(self.queue) < self.max_queue_size and not self.closed
 
     def _drop(self, event: Event, reason: str) -> bool:

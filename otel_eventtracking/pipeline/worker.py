@@ -48,6 +48,7 @@ class BatchWorker:
         self.retry_max_backoff = retry_max_backoff
         self._on_start = on_start
         self.dequeued = 0
+        self.batches_done = 0
         self._init_runtime()
 
     def _init_runtime(self) -> None:
@@ -108,6 +109,7 @@ class BatchWorker:
                 marker.complete(not self._dirty)
                 self._dirty = False
             with self.room:
+                self.batches_done += 1  # progress: callers blocked for room keep waiting while it moves
                 self.room.notify_all()
 
     def _deliver(self, batch: Batch) -> bool:
