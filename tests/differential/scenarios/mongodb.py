@@ -86,3 +86,11 @@ def mongo_send_directly(h: Harness) -> dict[str, Any]:
     event = fixed_event()
     outcome = h.outcome(backend.send, event)
     return {"outcome": outcome, "caller_keys": sorted(event), "stored": len(_documents(reader))}
+
+
+@scenario(GROUP)
+def mongo_unknown_options(h: Harness) -> dict[str, Any]:
+    """An option MongoBackend does not know (a typo of `database`)."""
+    server = h.mongo()
+    extra = {"w": 1, "serverSelectionTimeoutMS": 3000}
+    return {"outcome": h.outcome(MongoBackend, host="127.0.0.1", port=server.port, extra=extra, databse="typo")}
