@@ -342,9 +342,33 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "there for code that calls the task and for tests that patch async_routing.send_event.",
         scenarios={"tasks_send_event_runs_task": {"delay_returned": "NoneType"}},
     ),
+    Deviation(
+        id="acknowledged_mongo_writes",
+        what="MongoBackend writes with w=1 (acknowledged) unless `extra` says otherwise; upstream's default is "
+        "w=0, unacknowledged.",
+        why="With w=0 a write that fails (no primary, a full disk, a rejected document) is lost without a "
+        "trace; acknowledged writes let the exporter retry, count and report.",
+        scenarios={"mongo_default_write_concern": {"write_concern": {"w": 1}}},
+    ),
+    Deviation(
+        id="oversize_reported",
+        what="An event over LoggerBackend's max_event_size is counted (dropped.oversize) and reported in a "
+        "warning with its name and size; upstream drops it silently.",
+        why="A silent drop hides lost analytics; the warning names the event so the limit can be raised.",
+        scenarios={"logger_oversize_reported": {"warnings": ["WARNING"]}},
+    ),
 )
 
 BY_ID: dict[str, Deviation] = {d.id: d for d in DEVIATIONS}
+
+
+def markdown_table() -> str:
+    """The deviations as the Markdown table the README holds (one row per deviation, in order)."""
+    rows = ["| id | what differs from event-tracking 4.0.2 | why |", "|---|---|---|"]
+    for d in DEVIATIONS:
+        what, why = (text.replace("|", "\\|").replace("\n", " ") for text in (d.what, d.why))
+        rows.append(f"| `{d.id}` | {what} | {why} |")
+    return "\n".join(rows) + "\n"
 
 
 def declared(scenario: str) -> dict[str, tuple[str, Any]]:
@@ -356,3 +380,7 @@ def declared(scenario: str) -> dict[str, tuple[str, Any]]:
                 raise ValueError(f"{scenario}: path {path!r} declared by {out[path][0]} and {deviation.id}")
             out[path] = (deviation.id, expected)
     return out
+
+
+if __name__ == "__main__":  # python -m tests.differential.deviations: the README's table
+    print(markdown_table(), end="")

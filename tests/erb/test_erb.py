@@ -188,3 +188,27 @@ def test_statements_reach_the_lrs_with_erb_batching(fresh: dict[str, Any], erb_l
     assert len(lrs.requests()) > 1 and all(len(r.statements) <= BATCH_SIZE for r in lrs.requests())
     assert queued > 0  # the interval case was really exercised
     assert not _tree_problems(tracker.stats())
+
+
+def test_real_package_emits_reach_the_lrs_through_this_tree(fresh: dict[str, Any]) -> None:
+    """The real event-tracking stays installed (ERB needs it) and edx-platform code emits through
+    ``eventtracking.tracker``: registering this library's tracker as that package's default sends
+    those emits (and its ``context()`` blocks) through this library's tree to the LRS."""
+    import eventtracking.tracker as legacy
+    from django.test import override_settings
+
+    saved = dict(legacy.TRACKERS)
+    legacy.register_tracker(fresh["tracker"])
+    try:
+        samples = [s for s in SAMPLES if s.expect == STATEMENT][:3]
+        with override_settings(EVENT_ROUTING_BACKEND_BATCHING_ENABLED=False):
+            for sample in samples:
+                with legacy.get_tracker().context("edx.request", request_context(**sample.context)):
+                    legacy.emit(sample.name, sample.data)
+            assert fresh["tracker"].flush(10)
+    finally:
+        legacy.TRACKERS.clear()
+        legacy.TRACKERS.update(saved)
+    statements = fresh["lrs"].statements()
+    assert len(statements) == len(samples)
+    assert {s["actor"]["account"]["homePage"] for s in statements} == {"https://lms.example.org"}

@@ -94,3 +94,12 @@ def mongo_unknown_options(h: Harness) -> dict[str, Any]:
     server = h.mongo()
     extra = {"w": 1, "serverSelectionTimeoutMS": 3000}
     return {"outcome": h.outcome(MongoBackend, host="127.0.0.1", port=server.port, extra=extra, databse="typo")}
+
+
+@scenario(GROUP)
+def mongo_default_write_concern(h: Harness) -> dict[str, Any]:
+    """The write concern a MongoBackend built without `w` in `extra` writes with."""
+    server = h.mongo()
+    backend = MongoBackend(host="127.0.0.1", port=server.port, collection=f"events_{next(_collections)}",
+                           extra={"serverSelectionTimeoutMS": 3000})  # fmt: skip
+    return {"write_concern": backend.collection.write_concern.document}
