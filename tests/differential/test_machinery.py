@@ -10,8 +10,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 from .compare import DEVIATION, DIFFERING, IDENTICAL, compare, mask, values_at
-from .encode import encode
 from .deviations import DEVIATIONS, markdown_table
+from .encode import encode
 from .normalize import Window, normalize, reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
