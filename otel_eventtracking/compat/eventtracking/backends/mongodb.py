@@ -12,6 +12,7 @@ authenticates on the database when a user or password is given, creates upstream
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,41 +31,37 @@ from otel_eventtracking.otel._sdk import LogRecordExportResult
 log = logging.getLogger(__name__)
 
 _PYMONGO_CLIENT = MongoClient
+_SIGNATURE = inspect.signature(MongoExporter.__init__)
 
 
 class MongoBackend(MongoExporter):
     """``MongoExporter``, or upstream's protocol with a replaced module ``MongoClient`` (above).
     ``connection``, ``database`` and ``collection`` are the client, database and collection used."""
 
-    def __init__(
-        self,
-        host: str = "localhost",
-        port: int = 27017,
-        user: str | None = None,
-        password: str | None = None,
-        database: str = "eventtracking",
-        collection: str = "events",
-        extra: Mapping[str, Any] | None = None,
-        uri: str | None = None,
-        **options: Any,
-    ) -> None:
+    def __init__(self, *args: Any, **options: Any) -> None:
         factory = globals()["MongoClient"]
         self.upstream_protocol = factory is not _PYMONGO_CLIENT
         if not self.upstream_protocol:
-            super().__init__(host, port, user, password, database, collection, extra, uri, **options)
+            super().__init__(*args, **options)
             self.connection = self.client
             self.database = self.collection.database
             return
-        EventExporter.__init__(self, unserializable=options.pop("unserializable", "drop"))
-        kwargs: dict[str, Any] = dict(extra or {})
+        bound = _SIGNATURE.bind(self, *args, **options)  # the same TypeError as the exporter's
+        bound.apply_defaults()
+        arg = bound.arguments
+        EventExporter.__init__(self, unserializable=arg["unserializable"])
+        kwargs: dict[str, Any] = dict(arg["extra"] or {})
         kwargs.setdefault("w", 0)
         kwargs.setdefault("tz_aware", True)
-        self.connection = factory(uri, **kwargs) if uri is not None else factory(host=host, port=port, **kwargs)
+        if arg["uri"] is not None:
+            self.connection = factory(arg["uri"], **kwargs)
+        else:
+            self.connection = factory(host=arg["host"], port=arg["port"], **kwargs)
         self.client = self.connection
-        self.database = self.connection[database]
-        if user or password:
-            self.database.authenticate(user or "", password or "")
-        self.collection = self.database[collection]
+        self.database = self.connection[arg["database"]]
+        if arg["user"] or arg["password"]:
+            self.database.authenticate(arg["user"] or "", arg["password"] or "")
+        self.collection = self.database[arg["collection"]]
         self.collection.create_index([("time", pymongo.DESCENDING)])
         self.collection.create_index("name")
 
