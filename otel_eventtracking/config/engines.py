@@ -19,14 +19,15 @@ from ..exceptions import ImproperlyConfigured
 
 log = logging.getLogger(__name__)
 
+# Upstream backend paths name the compat shim's classes: this library's exporters and batching
+# node, with upstream's constructor order and module attributes tests patch (see compat/).
+_SHIM = "otel_eventtracking.compat.eventtracking.backends"
 ENGINE_ALIASES: dict[str, str] = {
-    "eventtracking.backends.logger.LoggerBackend": "otel_eventtracking.exporters.logger.LoggerExporter",
-    "eventtracking.backends.mongodb.MongoBackend": "otel_eventtracking.exporters.mongodb.MongoExporter",
-    "eventtracking.backends.segment.SegmentBackend": "otel_eventtracking.exporters.segment.SegmentExporter",
+    "eventtracking.backends.logger.LoggerBackend": f"{_SHIM}.logger.LoggerBackend",
+    "eventtracking.backends.mongodb.MongoBackend": f"{_SHIM}.mongodb.MongoBackend",
+    "eventtracking.backends.segment.SegmentBackend": f"{_SHIM}.segment.SegmentBackend",
     "eventtracking.backends.routing.RoutingBackend": "otel_eventtracking.pipeline.routing.RoutingBackend",
-    "eventtracking.backends.async_routing.AsyncRoutingBackend": (
-        "otel_eventtracking.pipeline.batching.BatchingRoutingBackend"
-    ),
+    "eventtracking.backends.async_routing.AsyncRoutingBackend": f"{_SHIM}.async_routing.AsyncRoutingBackend",
     "eventtracking.backends.event_bus.EventBusRoutingBackend": (
         "otel_eventtracking.exporters.event_bus.EventBusRoutingBackend"
     ),

@@ -78,9 +78,13 @@ class LoggerExporter(EventExporter):
                     limit,
                 )
                 continue
-            self.event_logger.log(self.level, line)
+            self.write(line)
             self.counters.add("exported")
         return SUCCESS
+
+    def write(self, line: str) -> None:
+        """Hand one line to the logger (a hook for the ``eventtracking`` shim's patchable logger)."""
+        self.event_logger.log(self.level, line)
 
 
 LoggerBackend = LoggerExporter

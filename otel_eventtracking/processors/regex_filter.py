@@ -43,7 +43,8 @@ class RegexFilter(NameFilter):
         if invalid:
             raise ImproperlyConfigured(f"RegexFilter has invalid regular expressions: {', '.join(invalid)}")
         self.filter_type = filter_type
-        self.regular_expressions = patterns
+        self.regular_expressions = frozenset(patterns)  # as upstream: a frozenset, and the compiled list
+        self.compiled_expressions = compiled
         self._compiled = compiled
         self._allowlist = filter_type == ALLOWLIST
 
@@ -54,4 +55,4 @@ class RegexFilter(NameFilter):
         return self.matches(name) == self._allowlist
 
     def __repr__(self) -> str:
-        return f"RegexFilter({self.filter_type!r}, {self.regular_expressions!r})"
+        return f"RegexFilter({self.filter_type!r}, {sorted(self.regular_expressions, key=str)!r})"

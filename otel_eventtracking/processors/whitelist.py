@@ -14,7 +14,7 @@ class NameWhitelistProcessor(NameFilter):
     upstream); everything else is dropped. Anything else raises :class:`ConfigurationTypeError`, a
     ``TypeError`` as upstream's. Unknown options are ignored, as upstream does."""
 
-    def __init__(self, whitelist: Iterable[str] | None = None, **_ignored: Any) -> None:
+    def __init__(self, whitelist: Iterable[str] | None = None, **_kwargs: Any) -> None:
         if isinstance(whitelist, str | bytes) or not isinstance(whitelist, Iterable):
             raise ConfigurationTypeError(
                 "NameWhitelistProcessor needs whitelist=[...] (a list, set or tuple of event names), "

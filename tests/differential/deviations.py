@@ -43,9 +43,39 @@ def _is_strict_json_line(lines: Any) -> bool:
     return True
 
 
+_CONTEXT_SIGNATURE = [
+    ["self", "POSITIONAL_OR_KEYWORD", "<required>"],
+    ["name", "POSITIONAL_OR_KEYWORD", "<required>"],
+    ["ctx", "POSITIONAL_OR_KEYWORD", "None"],
+]
+
+
+def _named_params(*names: str) -> Callable[[Any], bool]:
+    """An observed signature (see scenarios/api_surface.py) with exactly these parameters and no **kwargs."""
+    return lambda params: isinstance(params, list) and [p[0] for p in params] == list(names)
+
+
+def _absent(value: Any) -> bool:
+    return value == "<absent>"
+
+
 def _raised(name: str) -> Callable[[Any], bool]:
     return lambda value: isinstance(value, dict) and value.get("raised", {}).get("$exception") == name
 
+
+# scenario -> module -> upstream names the shim leaves out (see upstream_internals_not_exported)
+_INTERNALS: dict[str, dict[str, tuple[str, ...]]] = {
+    "api_tracker_and_locators": {
+        "eventtracking/tracker": ("LOG", "contextmanager", "logging"),
+        "eventtracking/locator": ("OrderedDict", "threading"),
+    },
+    "api_backends": {
+        "eventtracking/backends/routing": ("LOG", "OrderedDict", "deepcopy", "logging"),
+        "eventtracking/backends/segment": ("urlunsplit",),
+    },
+    "api_processors": {"eventtracking/processors/regex_filter": ("getLogger", "logger", "re")},
+    "api_django": {"eventtracking/django/django_tracker": ("import_module", "settings")},
+}
 
 DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
@@ -120,14 +150,32 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "names the setting.",
         scenarios={
             "logger_unknown_options": {"outcome": _raised("TypeError")},
+            "mongo_unknown_options": {"outcome": _raised("TypeError")},
             "django_misspelt_option": {"outcome": _raised("ImproperlyConfigured")},
+            "api_backends": {
+                "eventtracking/backends/logger.LoggerBackend.class": _named_params("name", "level", "max_event_size"),
+                "eventtracking/backends/mongodb.MongoBackend.class": _named_params(
+                    "host", "port", "user", "password", "database", "collection", "extra", "uri"
+                ),
+            },
         },
     ),
     Deviation(
         id="context_one_argument",
         what="tracker.context({...}) with no name works (a unique name is used); upstream raises TypeError.",
         why="It is the upstream README's own example; a missing name has one obvious meaning.",
-        scenarios={"tracker_context_one_argument": {"outcome": {"returned": None}, "received": 1}},
+        scenarios={
+            "tracker_context_one_argument": {"outcome": {"returned": None}, "received": 1},
+            "api_tracker_and_locators": {"eventtracking/tracker.Tracker.members.context": _CONTEXT_SIGNATURE},
+            "api_django": {
+                f"{module}.{cls}.members.context": _CONTEXT_SIGNATURE
+                for module, cls in (
+                    ("eventtracking/django", "DjangoTracker"),
+                    ("eventtracking/django/django_tracker", "DjangoTracker"),
+                    ("eventtracking/django/django_tracker", "Tracker"),
+                )
+            },
+        },
     ),
     Deviation(
         id="mongo_event_id",
@@ -242,9 +290,85 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "on them need that index.",
         scenarios={"mongo_indexes": {"index_keys": lambda keys: [["timestamp", 1]] in keys}},
     ),
+    Deviation(
+        id="upstream_internals_not_exported",
+        what="The shim's modules leave out what upstream's modules only hold because they use it: "
+        "imported helpers (logging, re, deepcopy, OrderedDict, threading, contextmanager, urlunsplit, "
+        "getLogger, import_module, Django's settings) and upstream's own loggers (LOG, logger).",
+        why="This library's code does not use them, so patching one would silently test nothing; "
+        "mock.patch's AttributeError says so at once. Every name the backends really use is there "
+        "(logging and json of the logger module, MongoClient, analytics, send_event, datetime).",
+        scenarios={
+            scenario: {f"{module}.{name}": _absent for module, names in modules.items() for name in names}
+            for scenario, modules in _INTERNALS.items()
+        },
+    ),
+    Deviation(
+        id="more_options",
+        what="Some constructors take more optional arguments than upstream's: the locators a projection "
+        "(which context keys become span attributes and baggage), SegmentBackend a write_key and host, "
+        "DjangoTracker the Tracker's keyword options (**options).",
+        why="This library's options (each with a default) sit where code written for upstream cannot hit "
+        "them by accident: every call that works upstream works the same here.",
+        scenarios={
+            "api_tracker_and_locators": {
+                f"eventtracking/{module}.{cls}.class": [["projection", "POSITIONAL_OR_KEYWORD", "None"]]
+                for module, cls in (
+                    ("locator", "DefaultContextLocator"),
+                    ("locator", "ThreadLocalContextLocator"),
+                    ("tracker", "DefaultContextLocator"),
+                )
+            },
+            "api_backends": {"eventtracking/backends/segment.SegmentBackend.class": _named_params("write_key", "host")},
+            "api_django": {
+                "eventtracking/django/django_tracker.ThreadLocalContextLocator.class": [
+                    ["projection", "POSITIONAL_OR_KEYWORD", "None"]
+                ],
+                **{
+                    f"{module}.DjangoTracker.class": lambda p: (
+                        isinstance(p, list) and p[-1] == ["options", "VAR_KEYWORD"]
+                    )
+                    for module in ("eventtracking/django", "eventtracking/django/django_tracker")
+                },
+            },
+        },
+    ),
+    Deviation(
+        id="send_event_inline",
+        what="eventtracking.tasks.send_event is a task-like object that runs in the calling thread; "
+        "delay() and apply_async() return None. Upstream's is a Celery task (an AsyncResult, run and "
+        "retried by a Celery worker).",
+        why="Without Celery the batching worker delivers AsyncRoutingBackend's events; the object is "
+        "there for code that calls the task and for tests that patch async_routing.send_event.",
+        scenarios={"tasks_send_event_runs_task": {"delay_returned": "NoneType"}},
+    ),
+    Deviation(
+        id="acknowledged_mongo_writes",
+        what="MongoBackend writes with w=1 (acknowledged) unless `extra` says otherwise; upstream's default is "
+        "w=0, unacknowledged.",
+        why="With w=0 a write that fails (no primary, a full disk, a rejected document) is lost without a "
+        "trace; acknowledged writes let the exporter retry, count and report.",
+        scenarios={"mongo_default_write_concern": {"write_concern": {"w": 1}}},
+    ),
+    Deviation(
+        id="oversize_reported",
+        what="An event over LoggerBackend's max_event_size is counted (dropped.oversize) and reported in a "
+        "warning with its name and size; upstream drops it silently.",
+        why="A silent drop hides lost analytics; the warning names the event so the limit can be raised.",
+        scenarios={"logger_oversize_reported": {"warnings": ["WARNING"]}},
+    ),
 )
 
 BY_ID: dict[str, Deviation] = {d.id: d for d in DEVIATIONS}
+
+
+def markdown_table() -> str:
+    """The deviations as the Markdown table the README holds (one row per deviation, in order)."""
+    rows = ["| id | what differs from event-tracking 4.0.2 | why |", "|---|---|---|"]
+    for d in DEVIATIONS:
+        what, why = (text.replace("|", "\\|").replace("\n", " ") for text in (d.what, d.why))
+        rows.append(f"| `{d.id}` | {what} | {why} |")
+    return "\n".join(rows) + "\n"
 
 
 def declared(scenario: str) -> dict[str, tuple[str, Any]]:
@@ -256,3 +380,7 @@ def declared(scenario: str) -> dict[str, tuple[str, Any]]:
                 raise ValueError(f"{scenario}: path {path!r} declared by {out[path][0]} and {deviation.id}")
             out[path] = (deviation.id, expected)
     return out
+
+
+if __name__ == "__main__":  # python -m tests.differential.deviations: the README's table
+    print(markdown_table(), end="")

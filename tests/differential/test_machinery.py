@@ -7,10 +7,14 @@ import datetime as dt
 import decimal
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 from .compare import DEVIATION, DIFFERING, IDENTICAL, compare, mask, values_at
+from .deviations import DEVIATIONS, markdown_table
 from .encode import encode
 from .normalize import Window, normalize, reconcile
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_encoder_keeps_types_apart() -> None:
@@ -66,3 +70,17 @@ def test_compare_verdicts() -> None:
     assert compare("routing_siblings_share_object", legacy, {"a_is_b": "other", "a": [1]})[0] == DIFFERING
     verdict, problems = compare("routing_siblings_share_object", {"a_is_b": False}, {"a_is_b": False})
     assert verdict == DIFFERING and "no longer shows" in problems[0]
+
+
+def test_readme_deviation_table_is_deviations_py() -> None:
+    """README's deviations table is generated from deviations.py: same rows, same order, same text
+    (python -m tests.differential.deviations prints it), and the migration page it links exists."""
+    readme = (ROOT / "README.md").read_text()
+    start, end = "<!-- deviations:start -->\n", "<!-- deviations:end -->"
+    assert start in readme and end in readme, "README lost its deviations table markers"
+    table = readme.split(start, 1)[1].split(end, 1)[0]
+    ids = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
+    assert ids == [d.id for d in DEVIATIONS], "README rows and deviations.py ids differ"
+    assert table == markdown_table(), "README table is stale: paste `python -m tests.differential.deviations`"
+    assert "(docs/moving-from-event-tracking.md)" in readme
+    assert (ROOT / "docs" / "moving-from-event-tracking.md").is_file()

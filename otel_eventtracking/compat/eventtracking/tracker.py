@@ -7,6 +7,7 @@ import datetime as _dt
 from otel_eventtracking.core.event import UNKNOWN_EVENT_TYPE, datetime_to_ns
 from otel_eventtracking.core.registry import DEFAULT_TRACKER_NAME, TRACKERS, emit, get_tracker, register_tracker
 from otel_eventtracking.core.tracker import Tracker as _Tracker
+from otel_eventtracking.pipeline.routing import RoutingBackend
 
 from .locator import DefaultContextLocator
 
@@ -28,8 +29,11 @@ __all__ = [
     "DEFAULT_TRACKER_NAME",
     "TRACKERS",
     "UNKNOWN_EVENT_TYPE",
+    "UTC",
     "DefaultContextLocator",
+    "RoutingBackend",
     "Tracker",
+    "datetime",
     "emit",
     "get_tracker",
     "register_tracker",

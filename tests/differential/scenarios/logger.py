@@ -160,3 +160,11 @@ def logger_fixed_clock_through_send(h: Harness) -> dict[str, Any]:
     """The same event sent twice: two identical lines (no ids or extra keys appear)."""
     event = fixed_event(timestamp=FIXED_TIME)
     return {"lines": _lines(h, [event, event])}
+
+
+@scenario()
+def logger_oversize_reported(h: Harness) -> dict[str, Any]:
+    """An event over max_event_size: is it reported anywhere (a warning on any logger)?"""
+    with h.problems_logged() as problems:
+        lines = _lines(h, [fixed_event(data={"text": "x" * 200})], max_event_size=100)
+    return {"lines": lines, "warnings": [level for level, _ in problems.records]}

@@ -86,3 +86,20 @@ def mongo_send_directly(h: Harness) -> dict[str, Any]:
     event = fixed_event()
     outcome = h.outcome(backend.send, event)
     return {"outcome": outcome, "caller_keys": sorted(event), "stored": len(_documents(reader))}
+
+
+@scenario(GROUP)
+def mongo_unknown_options(h: Harness) -> dict[str, Any]:
+    """An option MongoBackend does not know (a typo of `database`)."""
+    server = h.mongo()
+    extra = {"w": 1, "serverSelectionTimeoutMS": 3000}
+    return {"outcome": h.outcome(MongoBackend, host="127.0.0.1", port=server.port, extra=extra, databse="typo")}
+
+
+@scenario(GROUP)
+def mongo_default_write_concern(h: Harness) -> dict[str, Any]:
+    """The write concern a MongoBackend built without `w` in `extra` writes with."""
+    server = h.mongo()
+    backend = MongoBackend(host="127.0.0.1", port=server.port, collection=f"events_{next(_collections)}",
+                           extra={"serverSelectionTimeoutMS": 3000})  # fmt: skip
+    return {"write_concern": backend.collection.write_concern.document}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.apps import AppConfig
+
 from otel_eventtracking.django import apps as _apps  # a module, so Django sees a single AppConfig here
 from otel_eventtracking.django import tracker as _tracker
 
@@ -20,4 +22,4 @@ class EventTrackingConfig(_apps.EventTrackingConfig):
         return DjangoTracker
 
 
-__all__ = ["EventTrackingConfig"]
+__all__ = ["AppConfig", "EventTrackingConfig"]
