@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..exceptions import UnserializableEventError
+from ..serialize import _key as json_key  # mapping keys as json.dumps spells them
 from ..serialize import format_datetime
 
 _UTC = _dt.UTC
@@ -46,21 +47,11 @@ class Rejected(Exception):
         return UnserializableEventError(event_name, path, self.reason)
 
 
-def json_key(key: Any) -> str:
-    """A mapping key as a string, the way ``json.dumps`` spells it (``True`` -> ``"true"``)."""
-    if isinstance(key, str):
-        return key
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    if key is None:
-        return "null"
-    if isinstance(key, float):
-        if math.isfinite(key):
-            return repr(key)
-        return "NaN" if math.isnan(key) else ("Infinity" if key > 0 else "-Infinity")
-    return str(key)
+def add_trace_ids(out: dict[str, Any], span_context: Any) -> None:
+    """``trace_id``/``span_id`` (hex) of the span active at emit, when there was one."""
+    if span_context is not None:
+        out["trace_id"] = f"{span_context.trace_id:032x}"
+        out["span_id"] = f"{span_context.span_id:016x}"
 
 
 def _nonfinite(value: float) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from ..event import Event
 from ..exceptions import UnserializableEventError
 from ..serialize import DEFAULT_MAX_DEPTH, UnserializablePolicy
-from ._walk import BsonWalker, Rejected, walkers
+from ._walk import BsonWalker, Rejected, add_trace_ids, walkers
 
 try:
     import bson
@@ -67,9 +67,8 @@ def document(
                 doc[root] = walker.value(value, 0)
     except Rejected as exc:
         raise exc.error(name, root) from None
-    if include_trace_context and (sc := event.span_context) is not None:
-        doc["trace_id"] = f"{sc.trace_id:032x}"
-        doc["span_id"] = f"{sc.span_id:016x}"
+    if include_trace_context:
+        add_trace_ids(doc, event.span_context)
     return doc
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..event import Event, ns_to_datetime
 from ..serialize import DEFAULT_MAX_DEPTH, UnserializablePolicy, format_datetime
-from ._walk import Fragment, FragmentWalker, Rejected, Walker, json_key, walkers
+from ._walk import Fragment, FragmentWalker, Rejected, Walker, add_trace_ids, json_key, walkers
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +198,10 @@ def event_items(event: Event, *, include_trace: bool, include_event_id: bool) ->
         items.extend(event.extra.items())
     if include_event_id:
         items.append(("event_id", event.event_id))
-    if include_trace and (sc := event.span_context) is not None:
-        items.append(("trace_id", f"{sc.trace_id:032x}"))
-        items.append(("span_id", f"{sc.span_id:016x}"))
+    if include_trace:
+        trace: dict[str, Any] = {}
+        add_trace_ids(trace, event.span_context)
+        items.extend(trace.items())
     return items
 
 
@@ -224,9 +225,8 @@ def _event_record(kind: type[Walker], event: Event, policy: str, include_trace: 
         raise exc.error(name, root) from None
     if include_event_id:
         out["event_id"] = event.event_id
-    if include_trace and (sc := event.span_context) is not None:
-        out["trace_id"] = f"{sc.trace_id:032x}"
-        out["span_id"] = f"{sc.span_id:016x}"
+    if include_trace:
+        add_trace_ids(out, event.span_context)
     return out
 
 
