@@ -112,55 +112,57 @@ def pick(options: list[Any]) -> st.SearchStrategy[Any]:
 
 
 ODD_TEXT = '\x00\x1f\x7f\x08\t\n\r\x0c"\\/\u00e9\u0085\u2028\u2029\ufeff\U0001f600\ud800\udfff'
-chars = st.one_of(st.characters(), st.sampled_from(ODD_TEXT))
-texts = st.one_of(st.text(chars, max_size=12), st.sampled_from(["", "data", "a,b:c", '"quoted"', "x\\"]))
-floats = st.one_of(
-    st.floats(),
-    st.sampled_from([1e-07, 1e16, 1e15, -0.0, 0.0, 5e-324, 1e-4, 9.999e-5, 1e22, 1.5e300, -1e-300, 12.345]),
-    st.floats(min_value=1e-12, max_value=1e-3),
-)
-ints = st.one_of(
-    st.integers(),
-    st.sampled_from([2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, -(2**64), 10**40]),
-)
+BIG_INTS = [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, -(2**64), 10**40]
+FLOATS = [1e-07, 1e16, 1.5e16, 1e15, -0.0, 0.0, 5e-324, 1e-4, 9.999e-5, 1.5e-5, 1e22, 1.5e300, -1e-300, 12.345]
 opaque, named, loud = Opaque(), Named(), Loud()
-scalars = st.one_of(
-    st.none(), st.booleans(), ints, floats, texts,
-    st.builds(S, texts), st.builds(I, st.integers()), st.builds(F, floats),
-    pick([*Color, *Level, *Mode, *Half]),
-    st.binary(max_size=8), st.builds(bytearray, st.binary(max_size=4)), st.builds(memoryview, st.binary(max_size=4)),
-    st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
-    st.sampled_from([dt.datetime.max.replace(tzinfo=dt.timezone(dt.timedelta(hours=-5))),
-                     dt.datetime.min.replace(tzinfo=dt.timezone(dt.timedelta(hours=5)))]),
-    st.dates(), st.times(), st.timedeltas(), st.decimals(), st.uuids(),
-    pick([opaque, named, loud]),
-)  # fmt: skip
-keys = st.one_of(
-    texts, st.builds(S, texts), ints, st.booleans(), st.none(), floats,
-    pick([Color.RED, Level.LOW, Mode.A, (1, "a"), uuid.UUID(int=7), dt.date(2020, 1, 2)]),
-)  # fmt: skip
 hashables = st.one_of(st.integers(-5, 5), st.text(max_size=2), st.floats(allow_nan=False), st.none(),
                       st.tuples(st.integers(0, 2), st.text(max_size=1)), st.booleans())  # fmt: skip
+floats = st.one_of(st.floats(), st.sampled_from(FLOATS), st.floats(min_value=1e-12, max_value=1e-3))
 
 
-def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    small = {"max_size": 4}
-    return st.one_of(
-        st.lists(children, **small), st.dictionaries(keys, children, **small),
-        st.lists(children, **small).map(tuple), st.lists(children, **small).map(L),
-        st.builds(Point, children, children),
-        st.dictionaries(keys, children, **small).map(collections.OrderedDict),
-        st.dictionaries(keys, children, **small).map(types.MappingProxyType),
-        st.dictionaries(keys, children, **small).map(Pairs),
-        st.sets(hashables, max_size=5), st.frozensets(hashables, max_size=5),
+def value_strategies(orjson_friendly: bool) -> tuple[st.SearchStrategy[Any], ...]:
+    """(texts, keys, values): hostile event values; ``orjson_friendly`` leaves out what orjson refuses
+    (lone surrogates, ints beyond 64 bits), so that it, not the stdlib fallback, writes the line."""
+    odd = ODD_TEXT[:-2] if orjson_friendly else ODD_TEXT
+    chars = st.one_of(st.characters(exclude_categories=["Cs"] if orjson_friendly else []), st.sampled_from(odd))
+    texts = st.one_of(st.text(chars, max_size=12), st.sampled_from(["", "data", "a,b:c", '"quoted"', "x\\", odd]))
+    int_range = {"min_value": -(2**63), "max_value": 2**63 - 1} if orjson_friendly else {}
+    ints = st.one_of(st.integers(**int_range), st.sampled_from(BIG_INTS[:3] if orjson_friendly else BIG_INTS))
+    enums = [*Color, Level.LOW, *Mode, *Half] if orjson_friendly else [*Color, *Level, *Mode, *Half]
+    scalars = st.one_of(
+        st.none(), st.booleans(), ints, floats, texts,
+        st.builds(S, texts), st.builds(I, ints), st.builds(F, floats), pick(enums),
+        st.binary(max_size=8), st.builds(bytearray, st.binary(max_size=4)),
+        st.builds(memoryview, st.binary(max_size=4)),
+        st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
+        st.sampled_from([dt.datetime.max.replace(tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+                         dt.datetime.min.replace(tzinfo=dt.timezone(dt.timedelta(hours=5)))]),
+        st.dates(), st.times(), st.timedeltas(), st.decimals(), st.uuids(),
+        pick([opaque, named, loud]),
+    )  # fmt: skip
+    keys = st.one_of(
+        texts, st.builds(S, texts), ints, st.booleans(), st.none(), floats,
+        pick([Color.RED, Level.LOW, Mode.A, (1, "a"), uuid.UUID(int=7), dt.date(2020, 1, 2)]),
     )  # fmt: skip
 
+    def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        small = {"max_size": 4}
+        return st.one_of(
+            st.lists(children, **small), st.dictionaries(keys, children, **small),
+            st.lists(children, **small).map(tuple), st.lists(children, **small).map(L),
+            st.builds(Point, children, children),
+            st.dictionaries(keys, children, **small).map(collections.OrderedDict),
+            st.dictionaries(keys, children, **small).map(types.MappingProxyType),
+            st.dictionaries(keys, children, **small).map(Pairs),
+            st.sets(hashables, max_size=5), st.frozensets(hashables, max_size=5),
+        )  # fmt: skip
 
-values = st.recursive(scalars, _containers, max_leaves=25)
+    values = st.one_of(st.recursive(scalars, containers, max_leaves=25), deep(scalars))
+    return texts, keys, values
 
 
 @st.composite
-def deep(draw: st.DrawFn) -> Any:
+def deep(draw: st.DrawFn, scalars: st.SearchStrategy[Any]) -> Any:
     """Nesting around the depth limits, and cycles."""
     kind = draw(st.sampled_from(["list", "dict", "cycle_list", "cycle_dict", "mixed"]))
     if kind == "cycle_list":
@@ -177,7 +179,8 @@ def deep(draw: st.DrawFn) -> Any:
     return value
 
 
-any_values = st.one_of(values, deep())
+texts, keys, any_values = value_strategies(orjson_friendly=False)
+friendly_texts, friendly_keys, friendly_values = value_strategies(orjson_friendly=True)
 depths = st.sampled_from([100, 100, 0, 1, 2, 3, 5])
 policies = st.sampled_from(["drop", "str"])
 
@@ -214,8 +217,15 @@ def reference_record(items: list[tuple[str, Any]], name: str, policy: str, max_d
     return {k: normalizer(k).convert(v, k) for k, v in items}
 
 
-items_strategy = st.lists(st.tuples(st.sampled_from(["name", "data", "context", "extra", "event_id"]), any_values),
-                          max_size=5)  # fmt: skip
+def items_of(values: st.SearchStrategy[Any]) -> st.SearchStrategy[list[tuple[str, Any]]]:
+    return st.lists(st.tuples(st.sampled_from(["name", "data", "context", "extra", "event_id"]), values), max_size=5)
+
+
+items_strategy = items_of(any_values)
+
+
+def no_fallback(record: Any) -> str:
+    raise AssertionError("the stdlib encoder wrote this record, not orjson")
 
 
 @PROFILE
@@ -250,6 +260,19 @@ def test_stdlib_only_path_is_the_reference_too(items, name, policy, compact):
     assert got == expected
 
 
+@PROFILE
+@given(items=items_of(friendly_values), name=friendly_texts, policy=policies, max_depth=depths)
+def test_orjson_writes_what_it_can_itself(items, name, policy, max_depth):
+    # With the stdlib encoder swapped for one that fails, orjson (after the walk, with the
+    # escaping pass) must have written each line: this is the path most JSON lines take.
+    expected = outcome(lambda: dumps(reference_record(items, name, policy, max_depth), compact=True))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(json_fast, "_STD_COMPACT", no_fallback)
+        got = outcome(lambda: json_fast.encode_record(items, event_name=name, policy=policy, compact=True,
+                                                      max_depth=max_depth))  # fmt: skip
+    assert got == expected
+
+
 # -- events through the exporters' own format() ----------------------------------------------
 names = st.one_of(texts, st.builds(S, texts), st.none(), st.integers(), st.binary(max_size=3),
                   pick([Color.RED, Mode.A, Level.HIGH, uuid.UUID(int=3), dt.datetime(2020, 1, 1), opaque]))  # fmt: skip
@@ -259,13 +282,15 @@ times = st.one_of(
 )
 spans = st.one_of(st.none(), st.builds(lambda t, s: SpanContext(t, s, is_remote=False),
                                        st.integers(1, 2**128 - 1), st.integers(1, 2**64 - 1)))  # fmt: skip
-extras = st.one_of(st.none(), st.dictionaries(st.one_of(keys, st.sampled_from(["event_id", "_id", "trace_id"])),
-                                              any_values, max_size=3))  # fmt: skip
-contexts = st.one_of(st.dictionaries(keys, any_values, max_size=4), any_values)
 
 
-def event_args(event_names: st.SearchStrategy[Any] = names) -> st.SearchStrategy[tuple[Any, ...]]:
-    return st.tuples(event_names, times, contexts, any_values, spans, extras)
+def event_args(
+    event_names: st.SearchStrategy[Any] = names, values: st.SearchStrategy[Any] = any_values, keys=keys
+) -> st.SearchStrategy[tuple[Any, ...]]:
+    extra_keys = st.one_of(keys, st.sampled_from(["event_id", "_id", "trace_id"]))
+    extras = st.one_of(st.none(), st.dictionaries(extra_keys, values, max_size=3))
+    contexts = st.one_of(st.dictionaries(keys, values, max_size=4), values)
+    return st.tuples(event_names, times, contexts, values, spans, extras)
 
 
 def make_event(args: tuple[Any, ...]) -> Event:
@@ -307,6 +332,18 @@ def test_event_items_with_encode_record_reproduce_the_exporters(args, policy, co
 
     fast = outcome(fast_line)
     assert fast == outcome(lambda: fmt.format(event))
+
+
+@PROFILE
+@given(args=event_args(friendly_texts, friendly_values, friendly_keys), policy=policies)
+def test_orjson_writes_json_lines_events_itself(args, policy):
+    event = make_event(args)
+    expected = outcome(lambda: JsonLinesExporter(unserializable=policy).format(event))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(json_fast, "_STD_COMPACT", no_fallback)
+        got = outcome(lambda: json_fast.encode_event(event, compact=True, policy=policy, include_trace=True,
+                                                     include_event_id=True))  # fmt: skip
+    assert got == expected
 
 
 @pytest.fixture(scope="module")
@@ -360,6 +397,20 @@ def test_named_cases(value, compact):
     items = [("data", value), ("context", {"c": value})]
     expected = dumps(reference_record(items, "ev", "drop", 100), compact=compact)
     assert json_fast.encode_record(items, event_name="ev", compact=compact) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, [2**64], (1, 2**63), {2**63, 1}, Level.HIGH, I(2**63), math.nan, b"\x00",
+     dt.datetime(2020, 1, 1), dt.datetime(2020, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=3)))],
+)  # fmt: skip
+def test_bson_named_cases(mongo, value):
+    mongo.unserializable, mongo.include_trace_context = "drop", True
+    event = Event("ev", 1_700_000_000_123_456_789, {"c": value}, {"d": {"e": value}}, SPAN_CONTEXT, event_id="0" * 32)
+    assert bson_fast.encode_document(event) == bytes(mongo.encode(event).raw)
+
+
+SPAN_CONTEXT = SpanContext(0x5B8AA5A2D2C872E8321CF37308D69DF2, 0x051581BF3CB55C13, is_remote=False)
 
 
 def test_huge_int_raises_what_json_dumps_raises():

@@ -64,13 +64,20 @@ _MappingLoop = Callable[["Walker", Mapping[Any, Any], int], dict[str, Any]]
 _SeqLoop = Callable[["Walker", Iterable[Any], int], list[Any]]
 
 
+def exact_json_key(key: Any) -> str:
+    """``json_key``, as an exact ``str`` (orjson refuses ``str`` subclasses as keys; the text is the same)."""
+    key = json_key(key)
+    return key if type(key) is str else str.__str__(key)
+
+
 def _container_loops(
-    int_lo: int | None, int_hi: int | None, float_lo: float, float_hi: float
+    int_lo: int | None, int_hi: int | None, float_lo: float, float_hi: float, key_of: Callable[[Any], str] = json_key
 ) -> tuple[_MappingLoop, _SeqLoop]:
     """A walker's ``mapping`` and ``seq``, with its range of ints and floats kept inline as constants.
 
     Scalars within the ranges are copied without a call; ints outside [int_lo, int_hi] (no bound
-    if None), other floats and everything else go through ``Walker.value``.
+    if None), other floats and everything else go through ``Walker.value``. Keys that are not
+    exactly ``str`` become ``key_of(key)``; a rejection's path spells them as the reference does.
     """
     unbounded = int_lo is None or int_hi is None
     lo = int_lo if int_lo is not None else 0
@@ -79,9 +86,8 @@ def _container_loops(
     def mapping(self: Walker, m: Mapping[Any, Any], depth: int) -> dict[str, Any]:
         d1 = depth + 1
         out: dict[str, Any] = {}
-        for k, v in m.items():
-            if type(k) is not str:
-                k = json_key(k)
+        for raw, v in m.items():
+            k = raw if type(raw) is str else key_of(raw)
             t = type(v)
             if (
                 t is str
@@ -95,7 +101,7 @@ def _container_loops(
                 try:
                     out[k] = self.value(v, d1)
                 except Rejected as exc:
-                    exc.parts.append(f".{k}")
+                    exc.parts.append(f".{raw if type(raw) is str else json_key(raw)}")
                     raise
         return out
 
@@ -246,7 +252,7 @@ class FragmentWalker(Walker):
     __slots__ = ("_plain",)
     FLOAT_LO = 1e-4
     FLOAT_HI = 1e16
-    mapping, seq = _container_loops(None, None, FLOAT_LO, FLOAT_HI)
+    mapping, seq = _container_loops(None, None, FLOAT_LO, FLOAT_HI, exact_json_key)
 
     def __init__(self, max_depth: int, str_policy: bool) -> None:
         super().__init__(max_depth, str_policy)
