@@ -273,6 +273,17 @@ def test_orjson_writes_what_it_can_itself(items, name, policy, max_depth):
     assert got == expected
 
 
+@PROFILE
+@given(numbers=st.lists(st.one_of(floats, st.floats(min_value=1e-6, max_value=1e-4), st.floats(min_value=1e15)),
+                        max_size=8))  # fmt: skip
+def test_floats_are_spelled_as_repr_by_orjson(numbers):
+    items = [("data", {"list": numbers, **{str(i): x for i, x in enumerate(numbers)}})]
+    expected = dumps(reference_record(items, "ev", "drop", 100), compact=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(json_fast, "_STD_COMPACT", no_fallback)
+        assert json_fast.encode_record(items, event_name="ev", compact=True) == expected
+
+
 # -- events through the exporters' own format() ----------------------------------------------
 names = st.one_of(texts, st.builds(S, texts), st.none(), st.integers(), st.binary(max_size=3),
                   pick([Color.RED, Mode.A, Level.HIGH, uuid.UUID(int=3), dt.datetime(2020, 1, 1), opaque]))  # fmt: skip
@@ -384,7 +395,7 @@ def test_format_time_ns_is_format_datetime(time_ns):
     [
         {1: "int", "1": "str"},  # one key after conversion: the later value, at the first place
         {True: 1, "true": 2, None: 3, "null": 4, 1.5: 5, "1.5": 6, math.nan: 7, math.inf: 8},
-        [1e-07, 1e16, -0.0, 5e-324, 1.7976931348623157e308, math.nan, -math.inf, F(1e-9)],
+        [1e-07, 1e-05, 1.5e-05, 9.999e-05, 1e16, -0.0, 5e-324, 1.7976931348623157e308, math.nan, -math.inf, F(1e-9)],
         {"big": 2**64, "neg": -(2**63) - 1, "i64": 2**63 - 1},
         {"s": ODD_TEXT, ODD_TEXT: "key"},
         {1, "a", 2.5, (1,)},

@@ -134,6 +134,7 @@ class Walker:
     """The JSON tree (``Normalizer(otlp=False)``): exact-typed dicts, lists, str, int, float, bool, None."""
 
     __slots__ = ("_depth_reason", "max_depth", "str_policy")
+    key_of = staticmethod(json_key)  # a key that is not exactly a str, as the tree holds it
     INT_LO: float = -_INF  # ints outside become decimal strings
     INT_HI: float = _INF
 
@@ -252,6 +253,7 @@ class FragmentWalker(Walker):
     __slots__ = ("_plain",)
     FLOAT_LO = 1e-4
     FLOAT_HI = 1e16
+    key_of = staticmethod(exact_json_key)
     mapping, seq = _container_loops(None, None, FLOAT_LO, FLOAT_HI, exact_json_key)
 
     def __init__(self, max_depth: int, str_policy: bool) -> None:

@@ -101,12 +101,15 @@ def _record(kind: type[Walker], items: Iterable[tuple[Any, Any]], event_name: st
         drop = keep
     out: dict[str, Any] = {}
     for k, v in items:
-        key = k if type(k) is str else json_key(k)
+        key = out_key = k
+        if type(k) is not str:
+            key = json_key(k)
+            out_key = key if type(key) is str else kind.key_of(key)
         if type(v) is str:  # name, timestamp, ids
-            out[key] = v
+            out[out_key] = v
             continue
         try:
-            out[key] = (keep if k in str_keys else drop).value(v, 0)
+            out[out_key] = (keep if k in str_keys else drop).value(v, 0)
         except Rejected as exc:
             raise exc.error(event_name, key) from None
     return out
@@ -220,7 +223,7 @@ def _event_record(kind: type[Walker], event: Event, policy: str, include_trace: 
         if event.extra:
             for k, v in event.extra.items():
                 root = json_key(k)
-                out[root] = drop.value(v, 0)
+                out[root if type(root) is str else kind.key_of(root)] = drop.value(v, 0)
     except Rejected as exc:
         raise exc.error(name, root) from None
     if include_event_id:
