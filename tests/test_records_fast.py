@@ -112,6 +112,7 @@ def pick(options: list[Any]) -> st.SearchStrategy[Any]:
 
 
 ODD_TEXT = '\x00\x1f\x7f\x08\t\n\r\x0c"\\/\u00e9\u0085\u2028\u2029\ufeff\U0001f600\ud800\udfff'
+ASCII = "".join(map(chr, range(128)))
 BIG_INTS = [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, -(2**64), 10**40]
 FLOATS = [1e-07, 1e16, 1.5e16, 1e15, -0.0, 0.0, 5e-324, 1e-4, 9.999e-5, 1.5e-5, 1e22, 1.5e300, -1e-300, 12.345]
 opaque, named, loud = Opaque(), Named(), Loud()
@@ -398,10 +399,22 @@ def test_format_time_ns_is_format_datetime(time_ns):
         [1e-07, 1e-05, 1.5e-05, 9.999e-05, 1e16, -0.0, 5e-324, 1.7976931348623157e308, math.nan, -math.inf, F(1e-9)],
         {"big": 2**64, "neg": -(2**63) - 1, "i64": 2**63 - 1},
         {"s": ODD_TEXT, ODD_TEXT: "key"},
+        {"ascii": ASCII, ASCII: "\x7f", "\x7f": ["\x7f\x00"]},  # orjson writes these two
+        {"del": "\x7f", "text": ["caf\u00e9\x7f\U0001f600", "\u2028\x85"]},
         {1, "a", 2.5, (1,)},
         frozenset({3, 1, 2}),
     ],
-    ids=["duplicate-keys", "special-keys", "floats", "big-ints", "odd-text", "mixed-set", "sorted-set"],
+    ids=[
+        "duplicate-keys",
+        "special-keys",
+        "floats",
+        "big-ints",
+        "odd-text",
+        "ascii",
+        "non-ascii",
+        "mixed-set",
+        "sorted-set",
+    ],
 )
 @pytest.mark.parametrize("compact", [True, False])
 def test_named_cases(value, compact):
