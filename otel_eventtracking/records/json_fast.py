@@ -17,9 +17,9 @@ Timestamps come from ``format_time_ns``, which formats each second once.
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
-import re
 from collections.abc import Callable, Iterable, Sequence
 from json import encoder as _json_encoder
 from typing import Any
@@ -61,11 +61,17 @@ _STD_SPACED = _stdlib_encoder(compact=False)
 
 # -- orjson -----------------------------------------------------------------------------------
 
-_NON_ASCII = re.compile("[^\x00-\x7e]+")  # DEL included: json.dumps escapes it too
+_ESCAPE = "otel_eventtracking.json_escape"  # a codec error handler: non-ASCII text as json.dumps escapes it
 
 
-def _escape_run(match: re.Match[str]) -> str:
-    return _json_encoder.encode_basestring_ascii(match.group())[1:-1]
+def _escape_unencodable(exc: UnicodeError) -> tuple[str, int]:
+    """Each run of non-ASCII characters (only ever inside JSON strings) as ``\\uXXXX`` escapes."""
+    if not isinstance(exc, UnicodeEncodeError):  # pragma: no cover - registered for encoding only
+        raise exc
+    return _json_encoder.encode_basestring_ascii(exc.object[exc.start : exc.end])[1:-1], exc.end
+
+
+codecs.register_error(_ESCAPE, _escape_unencodable)
 
 
 def _load_orjson() -> tuple[Callable[[Any], bytes] | None, type[Exception]]:
@@ -160,9 +166,11 @@ def _dump(build: Callable[..., dict[str, Any]], args: tuple[Any, ...], compact: 
         except _OrjsonError:
             pass  # ints beyond 64 bits, lone surrogates, nesting past 255...: the stdlib writes them
         else:
-            if out.isascii():
-                return (out if b"\x7f" not in out else out.replace(b"\x7f", b"\\u007f")).decode("ascii")
-            return _NON_ASCII.sub(_escape_run, out.decode("utf-8"))
+            if not out.isascii():  # the C codec scans; the handler runs once per non-ASCII run
+                out = out.decode("utf-8").encode("ascii", _ESCAPE)
+            if b"\x7f" in out:  # DEL is ASCII, but json.dumps escapes it
+                out = out.replace(b"\x7f", b"\\u007f")
+            return out.decode("ascii")
     record = build(Walker, *args)
     return _STD_COMPACT(record) if compact else _STD_SPACED(record)
 
