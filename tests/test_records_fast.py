@@ -6,15 +6,12 @@ CI runs the ``records-ci`` profile; ``RECORDS_PROFILE=records-thorough`` runs 2,
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
-import enum
 import json
 import math
 import os
-import types
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -29,161 +26,33 @@ from otel_eventtracking.exporters.mongodb import MongoExporter
 from otel_eventtracking.records import bson_fast, json_fast
 from otel_eventtracking.serialize import Normalizer, dumps, format_datetime, json_record
 
+from .fixtures.hostile_values import (
+    ASCII,
+    ODD_TEXT,
+    Color,
+    F,
+    I,
+    Level,
+    Mode,
+    Opaque,
+    S,
+    any_values,
+    depths,
+    floats,
+    friendly_keys,
+    friendly_texts,
+    friendly_values,
+    keys,
+    opaque,
+    pick,
+    policies,
+    texts,
+)  # fmt: skip
+
 settings.register_profile("records-ci", max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 settings.register_profile("records-thorough", max_examples=2500, deadline=None,
                           suppress_health_check=list(HealthCheck))  # fmt: skip
 PROFILE = settings.get_profile(os.environ.get("RECORDS_PROFILE", "records-ci"))
-
-
-# -- hostile values ---------------------------------------------------------------------------
-class S(str):
-    pass
-
-
-class I(int):  # noqa: E742 - a name as short as the others
-    pass
-
-
-class F(float):
-    pass
-
-
-class L(list):
-    pass
-
-
-class Color(enum.Enum):
-    RED = 1
-    BLUE = "blue"
-    BOX = (1, 2.5, None)
-
-
-class Level(enum.IntEnum):
-    LOW = 1
-    HIGH = 2**70
-
-
-class Mode(str, enum.Enum):  # noqa: UP042 - a mixin's str() is 'Mode.A', not a StrEnum's value
-    A = "a\u00e9"
-
-
-class Half(float, enum.Enum):
-    HALF = 0.5
-
-
-class Opaque:
-    """No format can represent it; its str() is the default repr."""
-
-
-class Named:
-    def __str__(self) -> str:
-        return "named \u2028 object"
-
-
-class Loud:
-    """str() raises: as a value it is '<unprintable Loud>' under the str policy; as a key both paths raise."""
-
-    def __str__(self) -> str:
-        raise RuntimeError("no str for you")
-
-
-class Pairs(Mapping[Any, Any]):
-    """A Mapping that is not a dict."""
-
-    def __init__(self, items: dict[Any, Any]) -> None:
-        self._items = items
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._items[key]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-Point = collections.namedtuple("Point", "x y")
-
-
-def pick(options: list[Any]) -> st.SearchStrategy[Any]:
-    """One of ``options`` drawn by index (hypothesis mishandles some str/int subclasses in sampled_from)."""
-    return st.integers(0, len(options) - 1).map(options.__getitem__)
-
-
-ODD_TEXT = '\x00\x1f\x7f\x08\t\n\r\x0c"\\/\u00e9\u0085\u2028\u2029\ufeff\U0001f600\ud800\udfff'
-ASCII = "".join(map(chr, range(128)))
-BIG_INTS = [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, -(2**64), 10**40]
-FLOATS = [1e-07, 1e16, 1.5e16, 1e15, -0.0, 0.0, 5e-324, 1e-4, 9.999e-5, 1.5e-5, 1e22, 1.5e300, -1e-300, 12.345]
-opaque, named, loud = Opaque(), Named(), Loud()
-hashables = st.one_of(st.integers(-5, 5), st.text(max_size=2), st.floats(allow_nan=False), st.none(),
-                      st.tuples(st.integers(0, 2), st.text(max_size=1)), st.booleans())  # fmt: skip
-floats = st.one_of(st.floats(), st.sampled_from(FLOATS), st.floats(min_value=1e-12, max_value=1e-3))
-
-
-def value_strategies(orjson_friendly: bool) -> tuple[st.SearchStrategy[Any], ...]:
-    """(texts, keys, values): hostile event values; ``orjson_friendly`` leaves out what orjson refuses
-    (lone surrogates, ints beyond 64 bits), so that it, not the stdlib fallback, writes the line."""
-    odd = ODD_TEXT[:-2] if orjson_friendly else ODD_TEXT
-    chars = st.one_of(st.characters(exclude_categories=["Cs"] if orjson_friendly else []), st.sampled_from(odd))
-    texts = st.one_of(st.text(chars, max_size=12), st.sampled_from(["", "data", "a,b:c", '"quoted"', "x\\", odd]))
-    int_range = {"min_value": -(2**63), "max_value": 2**63 - 1} if orjson_friendly else {}
-    ints = st.one_of(st.integers(**int_range), st.sampled_from(BIG_INTS[:3] if orjson_friendly else BIG_INTS))
-    enums = [*Color, Level.LOW, *Mode, *Half] if orjson_friendly else [*Color, *Level, *Mode, *Half]
-    scalars = st.one_of(
-        st.none(), st.booleans(), ints, floats, texts,
-        st.builds(S, texts), st.builds(I, ints), st.builds(F, floats), pick(enums),
-        st.binary(max_size=8), st.builds(bytearray, st.binary(max_size=4)),
-        st.builds(memoryview, st.binary(max_size=4)),
-        st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
-        st.sampled_from([dt.datetime.max.replace(tzinfo=dt.timezone(dt.timedelta(hours=-5))),
-                         dt.datetime.min.replace(tzinfo=dt.timezone(dt.timedelta(hours=5)))]),
-        st.dates(), st.times(), st.timedeltas(), st.decimals(), st.uuids(),
-        pick([opaque, named, loud]),
-    )  # fmt: skip
-    keys = st.one_of(
-        texts, st.builds(S, texts), ints, st.booleans(), st.none(), floats,
-        pick([Color.RED, Level.LOW, Mode.A, (1, "a"), uuid.UUID(int=7), dt.date(2020, 1, 2)]),
-    )  # fmt: skip
-
-    def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-        small = {"max_size": 4}
-        return st.one_of(
-            st.lists(children, **small), st.dictionaries(keys, children, **small),
-            st.lists(children, **small).map(tuple), st.lists(children, **small).map(L),
-            st.builds(Point, children, children),
-            st.dictionaries(keys, children, **small).map(collections.OrderedDict),
-            st.dictionaries(keys, children, **small).map(types.MappingProxyType),
-            st.dictionaries(keys, children, **small).map(Pairs),
-            st.sets(hashables, max_size=5), st.frozensets(hashables, max_size=5),
-        )  # fmt: skip
-
-    values = st.one_of(st.recursive(scalars, containers, max_leaves=25), deep(scalars))
-    return texts, keys, values
-
-
-@st.composite
-def deep(draw: st.DrawFn, scalars: st.SearchStrategy[Any]) -> Any:
-    """Nesting around the depth limits, and cycles."""
-    kind = draw(st.sampled_from(["list", "dict", "cycle_list", "cycle_dict", "mixed"]))
-    if kind == "cycle_list":
-        cycle: list[Any] = [1]
-        cycle.append(cycle)
-        return cycle
-    if kind == "cycle_dict":
-        node: dict[str, Any] = {"a": 1}
-        node["self"] = node
-        return node
-    value: Any = draw(scalars)
-    for level in range(draw(st.integers(0, 105))):
-        value = [value] if kind == "list" or (kind == "mixed" and level % 2) else {"k": value}
-    return value
-
-
-texts, keys, any_values = value_strategies(orjson_friendly=False)
-friendly_texts, friendly_keys, friendly_values = value_strategies(orjson_friendly=True)
-depths = st.sampled_from([100, 100, 0, 1, 2, 3, 5])
-policies = st.sampled_from(["drop", "str"])
 
 
 # -- comparing outcomes -----------------------------------------------------------------------
