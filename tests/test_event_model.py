@@ -208,3 +208,9 @@ def test_replace_on_the_native_form_keeps_id_and_span():
     changed = event.replace(data={"x": 1}, extra={"schema": {"id": "s"}})
     assert changed.event_id == event.event_id
     assert changed.upstream == {"name": "n", "timestamp": T0, "data": {"x": 1}, "context": {}, "schema": {"id": "s"}}
+
+
+def test_a_recorded_event_id_survives_send():
+    buf = io.StringIO()
+    RoutingBackend({"j": JsonLinesExporter(stream=buf)}).send({"name": "a", "data": {}, "event_id": "x" * 32})
+    assert json.loads(buf.getvalue())["event_id"] == "x" * 32

@@ -129,6 +129,12 @@ def data_key(event: Mapping[str, Any]) -> str | None:
     return "data" if "data" in event else "event" if "event" in event else None
 
 
+def _given_id(event: Mapping[str, Any]) -> str | None:
+    """The ``event_id`` a recorded event carries (a replay keeps it, so downstream de-duplicates)."""
+    given = event.get("event_id")
+    return given if isinstance(given, str) and given else None
+
+
 def _routing_name(event: Mapping[str, Any], like: Event | None) -> str:
     name = event.get("name")
     if isinstance(name, str) and name:
@@ -205,7 +211,8 @@ class Event:
         ``like``'s name or ``unknown``; time from ``timestamp``, else ``time`` (a datetime or an
         ISO 8601 string), else ``like``'s time or now; context from ``context`` (a mapping);
         data from ``data``, else ``event`` (where Open edX's legacy shape keeps it), else ``{}``.
-        The span and the event id come from ``like``.
+        The span and the event id come from ``like``; without it, the id is the dict's
+        ``event_id`` when it has one (a recorded event, replayed).
         """
         tkey = time_key(event)
         time_ns = time_ns_of(event[tkey]) if tkey is not None else None
@@ -222,7 +229,7 @@ class Event:
             data,
             like.span_context if like is not None else None,
             extra,
-            like.event_id if like is not None else None,
+            like.event_id if like is not None else _given_id(event),
             event,
         )
 
@@ -274,7 +281,11 @@ class Event:
 
     def __repr__(self) -> str:
         form = ", upstream" if self.upstream is not None else ""
-        return f"Event(name={self.name!r}, timestamp={self.timestamp.isoformat()}, data={self.data!r}{form})"
+        try:
+            when = self.timestamp.isoformat()
+        except (OverflowError, ValueError, TypeError):
+            when = f"{self.time_ns!r} ns"
+        return f"Event(name={self.name!r}, timestamp={when}, data={self.data!r}{form})"
 
 
 def coerce_event(event: Event | Mapping[str, Any]) -> Event:

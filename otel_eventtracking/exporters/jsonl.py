@@ -21,7 +21,7 @@ from typing import IO
 from ..core.event import Event
 from ..exceptions import EventTrackingError, ImproperlyConfigured
 from ..otel._sdk import LogRecordExportResult
-from ..records.json import dumps, json_record
+from ..records.json import json_line
 from ..records.normalize import UnserializablePolicy
 from .base import FAILURE, SUCCESS, EventExporter
 
@@ -123,10 +123,8 @@ class JsonLinesExporter(EventExporter):
         self._lock = threading.Lock()
 
     def format(self, event: Event) -> str:
-        record = json_record(
-            event, policy=self.unserializable, include_trace=self.include_trace_context, include_event_id=True
-        )
-        return dumps(record, compact=True)
+        return json_line(event, compact=True, policy=self.unserializable, include_trace=self.include_trace_context,
+                         include_event_id=True)  # fmt: skip
 
     # -- files ------------------------------------------------------------------------------------
     def _open_file(self) -> _AppendFile:

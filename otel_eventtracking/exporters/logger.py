@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from ..core.event import Event
 from ..exceptions import ImproperlyConfigured
 from ..otel._sdk import LogRecordExportResult
-from ..records.json import dumps, json_record
+from ..records.json import json_line
 from ..records.normalize import UnserializablePolicy
 from .base import SUCCESS, EventExporter
 
@@ -57,13 +57,8 @@ class LoggerExporter(EventExporter):
         self.include_trace_context = include_trace_context
 
     def format(self, event: Event) -> str:
-        record = json_record(
-            event,
-            policy=self.unserializable,
-            include_trace=self.include_trace_context,
-            include_event_id=self.include_event_id,
-        )
-        return dumps(record)
+        return json_line(event, compact=False, policy=self.unserializable, include_trace=self.include_trace_context,
+                         include_event_id=self.include_event_id)  # fmt: skip
 
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
         limit = self.max_event_size

@@ -17,6 +17,7 @@ from ..core.event import Event
 from ..exceptions import EventTrackingError, ImproperlyConfigured, UnserializableEventError
 from ..otel._sdk import LogRecordExportResult
 from ..records.bson import mongo_document
+from ..records.bson_fast import encode_document
 from ..records.normalize import UnserializablePolicy
 from .base import FAILURE, SUCCESS, EventExporter
 from .retry import RetryPolicy
@@ -100,11 +101,19 @@ class MongoExporter(EventExporter):
         """The document stored for ``event`` (raises UnserializableEventError per the policy)."""
         return mongo_document(event, policy=self.unserializable, include_trace=self.include_trace_context)
 
-    def encode(self, event: Event) -> RawBSONDocument:
-        """The BSON document for ``event``; UnserializableEventError if BSON cannot hold it."""
+    def encode(self, event: Event, *, fast: bool = True) -> RawBSONDocument:
+        """The BSON document for ``event``; UnserializableEventError if BSON cannot hold it.
+        ``fast=False``: through the reference rules (:meth:`document`), which tests compare with."""
         try:
-            raw = bson.encode(self.document(event))
-        except (bson.errors.InvalidDocument, OverflowError) as exc:
+            if fast and event.upstream is None:
+                raw = encode_document(
+                    event, policy=self.unserializable, include_trace_context=self.include_trace_context
+                )
+            else:
+                raw = bson.encode(self.document(event))
+        except UnserializableEventError:
+            raise
+        except (bson.errors.InvalidDocument, OverflowError, UnicodeError) as exc:
             raise UnserializableEventError(event.name, "document", f"cannot be encoded as BSON: {exc}") from exc
         if len(raw) > MAX_BSON_SIZE:
             raise _Oversize(len(raw))
@@ -121,6 +130,8 @@ class MongoExporter(EventExporter):
             except _Oversize as exc:
                 self.drop(event, "oversize", "event %r not stored: %d bytes is over MongoDB's 16 MiB", event.name,
                           exc.size)  # fmt: skip
+            except Exception as exc:  # a value whose conversion raises: poison, alone
+                self.drop(event, "poison", "event %r not stored: building its document raised %r", event.name, exc)
         if not pending:
             return SUCCESS
         self._ensure_indexes()

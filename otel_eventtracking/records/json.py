@@ -1,4 +1,8 @@
-"""The JSON shape of an event (upstream key order), for JSON lines, the logger and Segment."""
+"""The JSON shape of an event (upstream key order), for JSON lines, the logger and Segment.
+
+:func:`json_record` and :func:`dumps` are the reference rules; :func:`json_line` writes the same
+text through the fast path (:mod:`.json_fast`: one validating walk and orjson), which property
+tests hold to the reference byte for byte."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.event import Event
+from . import json_fast
 from .normalize import DEFAULT_MAX_DEPTH, Normalizer, UnserializablePolicy, format_datetime, key_str
 from .shape import trace_ids, upstream_items
 
@@ -58,3 +63,24 @@ def dumps(record: Mapping[str, Any], *, compact: bool = False) -> str:
     if compact:
         return json.dumps(record, separators=(",", ":"), allow_nan=False)
     return json.dumps(record, allow_nan=False)
+
+
+def json_line(
+    event: Event,
+    *,
+    compact: bool,
+    policy: UnserializablePolicy = "drop",
+    include_trace: bool = False,
+    include_event_id: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> str:
+    """``dumps(json_record(event, ...), compact=compact)``, the same text, at a third of the cost."""
+    if event.upstream is None:
+        return json_fast.encode_event(event, compact=compact, policy=policy, include_trace=include_trace,
+                                      include_event_id=include_event_id, max_depth=max_depth)  # fmt: skip
+    items = list(upstream_items(event))
+    if include_event_id:
+        items.append(("event_id", event.event_id))
+    if include_trace and (ids := trace_ids(event)) is not None:
+        items += [("trace_id", ids[0]), ("span_id", ids[1])]
+    return json_fast.encode_record(items, event_name=event.name, policy=policy, compact=compact, max_depth=max_depth)
