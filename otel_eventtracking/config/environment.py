@@ -28,6 +28,7 @@ ENV_EXPORTER = "OTEL_EVENTTRACKING_EXPORTER"
 ENV_JSONL_PATH = "OTEL_EVENTTRACKING_JSONL_PATH"
 ENV_BAGGAGE_KEYS = "OTEL_EVENTTRACKING_BAGGAGE_KEYS"
 ENV_LOG_RECORDS = "OTEL_EVENTTRACKING_LOG_RECORDS"
+ENV_DEBUG = "OTEL_EVENTTRACKING_DEBUG"
 
 
 class _WhileNoSdk:
@@ -71,6 +72,15 @@ def _env_bool(var: str, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ImproperlyConfigured(f"{var}={raw!r}: use true or false")
+
+
+def debug_requested() -> bool:
+    """``OTEL_EVENTTRACKING_DEBUG``: true for debug mode (a bad value is logged; debug stays off)."""
+    try:
+        return _env_bool(ENV_DEBUG, False)
+    except ImproperlyConfigured as exc:
+        log.error("otel_eventtracking: %s; debug mode stays off", exc)
+        return False
 
 
 def _from_environment(options: dict[str, Any]) -> Tracker:

@@ -10,6 +10,7 @@ from typing import Any
 from ..core.event import UNKNOWN_EVENT_TYPE, Event, coerce_event
 from ..exceptions import ImproperlyConfigured, UnserializableEventError
 from ..otel._sdk import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, record_fields
+from ..pipeline import debug as _debug
 from ..pipeline.stats import Counters, SummaryLog
 from ..records.normalize import UnserializablePolicy
 
@@ -69,6 +70,8 @@ class EventExporter(LogRecordExporter, abc.ABC):
         """Count a dropped event under ``dropped.<reason>`` and log it (once per interval and event name)."""
         self.counters.add(f"dropped.{reason}")
         self.report(f"{reason}:{event.name}", 1, message, *args)
+        if _debug.observers:
+            _debug.dropped(self, event, f"{reason}: {message % args}")
 
     def report(self, key: str, n: int, message: str, *args: object) -> None:
         """Log a problem affecting ``n`` events, at most once per interval per key."""

@@ -12,6 +12,7 @@ from ..exceptions import ImproperlyConfigured, is_declined, is_emission_exit
 from ..exporters.base import EventExporter
 from ..exporters.otel import LogRecordExporterAdapter
 from ..otel import _sdk
+from . import debug as _debug
 from .node import Node, Sink
 from .processor import EventProcessor
 from .stats import Counters, SummaryLog
@@ -64,12 +65,18 @@ class ExporterSink(Sink):
 
     def deliver(self, events: Sequence[Event]) -> bool:
         try:
-            return self.exporter.export_events(events) is _sdk.SUCCESS
-        except Exception:
+            ok = self.exporter.export_events(events) is _sdk.SUCCESS
+        except Exception as exc:
             self.exporter.counters.add("failed", len(events))
             _summary.report(f"exporter:{id(self.exporter)}", len(events), "exporter %r raised; its events are lost",
                             self.name, level=logging.ERROR, exc_info=True)  # fmt: skip
-            return False
+            ok, why = False, f"the exporter raised {exc!r}"
+        else:
+            why = "the exporter reported a failed export (see its log and counters)"
+        if not ok and _debug.observers:
+            for event in events:
+                _debug.dropped(self.exporter, event, why)
+        return ok
 
     def force_flush(self, timeout: float | None = None) -> bool:
         millis = 30_000 if timeout is None else max(0, int(timeout * 1000))
@@ -117,6 +124,8 @@ class SendSink(Sink):
                                 "backend %r (%s) raised on event %r; the event is lost for this backend",
                                 self.name, name_of(type(self.backend)), event.name,
                                 level=logging.ERROR, exc_info=True)  # fmt: skip
+                if _debug.observers:
+                    _debug.dropped(self.backend, event, f"the backend raised {exc!r}")
             else:
                 self.counters.add("sent")
         return ok

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from ..core.event import Event, coerce_event
 from ..exceptions import ConfigurationTypeError, ImproperlyConfigured
+from . import debug as _debug
 from . import lifecycle
 from .deadline import Deadline
 from .node import Node, Sink
@@ -136,6 +137,8 @@ class BatchingRoutingBackend(Node):
             return True
         if self.closed:
             return self._drop(event, "shutdown")
+        if _debug.synchronous:
+            return self._accept_now(event)
         reason = self._put(event)
         if reason is not None:
             return self._refused(event, reason)
@@ -150,6 +153,13 @@ class BatchingRoutingBackend(Node):
         ok = True
         for event in events:
             ok = self.accept(event) and ok
+        return ok
+
+    def _accept_now(self, event: Event) -> bool:
+        """Debug mode, ``capture_events(deliver=True)``: route on the caller thread, no queue."""
+        with _debug.delivery_lock:
+            ok = self.router.accept(event)
+        self.counters.add("exported" if ok else "failed")
         return ok
 
     def _refused(self, event: Event, reason: str) -> bool:
@@ -180,6 +190,8 @@ class BatchingRoutingBackend(Node):
             "spool_full": "the spool is full (spool_max_bytes)",
         }.get(reason, reason)
         _summary.report(f"{reason}:{id(self)}", 1, "event %r dropped: %s", event.name, why)
+        if _debug.observers:
+            _debug.dropped(self, event, why)
         return False
 
     # -- control ------------------------------------------------------------------------------------
