@@ -87,7 +87,22 @@ def test_queue_full_drop_newest_is_counted_and_flush_reports_the_loss(caplog):
     node.shutdown(5)
 
 
-def test_block_policy_waits_for_room_then_drops_on_timeout():
+def test_block_is_the_default_and_a_blocked_caller_gets_in_when_room_is_made():
+    exp = GatedExporter()
+    node = BatchingRoutingBackend({"g": exp}, max_queue_size=1, max_batch_size=1, schedule_delay=0.01, block_timeout=5)
+    assert node.on_full == "block"
+    node.send({"name": "held"})
+    assert exp.entered.wait(5)
+    assert node.accept(coerce_event({"name": "queued"})) is True
+    releaser = threading.Timer(0.1, exp.gate.set)
+    releaser.start()
+    assert node.accept(coerce_event({"name": "unblocked"})) is True  # waited for room
+    assert node.force_flush(5) is True
+    assert exp.names == ["held", "queued", "unblocked"]
+    node.shutdown(5)
+
+
+def test_a_timed_out_block_drops_then_callers_stop_waiting_until_the_queue_drains(caplog):
     exp = GatedExporter()
     node = BatchingRoutingBackend(
         {"g": exp}, max_queue_size=1, max_batch_size=1, schedule_delay=0.01, on_full="block", block_timeout=0.2
@@ -98,14 +113,16 @@ def test_block_policy_waits_for_room_then_drops_on_timeout():
     started = time.monotonic()
     assert node.accept(coerce_event({"name": "times-out"})) is False
     assert 0.15 < time.monotonic() - started < 2
-    assert node.counters.get("dropped.queue_full") == 1
-    # with room made while it waits, a blocked caller gets in
-    releaser = threading.Timer(0.1, exp.gate.set)
-    releaser.start()
-    node.block_timeout = 5
-    assert node.accept(coerce_event({"name": "unblocked"})) is True
-    assert node.force_flush(5) is False  # "times-out" was lost
-    assert exp.names == ["held", "queued", "unblocked"]
+    started = time.monotonic()
+    assert node.accept(coerce_event({"name": "no-wait"})) is False  # the exporter is stuck: no second wait
+    assert time.monotonic() - started < 0.1
+    assert node.counters.get("dropped.queue_full") == 2
+    assert "events are dropped without waiting" in caplog.text
+    exp.gate.set()
+    assert node.force_flush(5) is False  # two were lost
+    assert node.accept(coerce_event({"name": "after"})) is True  # drained: waiting again
+    assert node.force_flush(5) is True
+    assert exp.names == ["held", "queued", "after"]
     node.shutdown(5)
 
 
@@ -231,3 +248,25 @@ def test_forked_child_drops_parent_queue_and_restarts_its_worker(tmp_path):
     assert result.returncode == 0, result.stderr
     names = sorted(line.split('"name":"')[1].split('"')[0] for line in out.read_text().splitlines())
     assert names == ["child.event", "parent.queued"]  # the parent's event written once, by the parent
+
+
+def test_a_slow_exporter_that_makes_progress_throttles_callers_and_loses_nothing():
+    class Slow(EventExporter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.names: list[str] = []
+
+        def export_events(self, events):
+            time.sleep(0.15)  # slow, but moving: each batch frees room
+            self.names.extend(e.name for e in events)
+            return LogRecordExportResult.SUCCESS
+
+    slow = Slow()
+    node = BatchingRoutingBackend({"s": slow}, max_queue_size=20, max_batch_size=10, block_timeout=0.4)
+    started = time.monotonic()
+    for i in range(200):
+        node.accept(coerce_event({"name": f"e{i}"}))
+    assert time.monotonic() - started > 1.0  # callers waited, in total far longer than block_timeout
+    assert node.force_flush(10) is True
+    assert len(slow.names) == 200 and node.counters.get("dropped.queue_full") == 0
+    node.shutdown(5)

@@ -235,7 +235,10 @@ def test_environment_config_file(monkeypatch, tmp_path):
     ("env", "message"),
     [
         ({"OTEL_EVENTTRACKING_EXPORTER": "kafka"}, "OTEL_EVENTTRACKING_EXPORTER='kafka': use jsonl, logger or none"),
-        ({"OTEL_EVENTTRACKING_LOG_RECORDS": "maybe"}, "OTEL_EVENTTRACKING_LOG_RECORDS='maybe': use true or false"),
+        (
+            {"OTEL_EVENTTRACKING_LOG_RECORDS": "maybe"},
+            "OTEL_EVENTTRACKING_LOG_RECORDS='maybe': use true (auto), false, provider or otlp",
+        ),
         ({"OTEL_EVENTTRACKING_CONFIG": "/nonexistent.json"}, "cannot read a JSON config"),
     ],
 )

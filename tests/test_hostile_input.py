@@ -70,7 +70,7 @@ def test_arbitrary_events_are_written_validly_or_counted(name, data, context):
         t.enter_context("c", context)
     t.emit(name, data)  # never raises into the caller
     t.emit("after", {"ok": True})  # and the pipeline keeps running
-    assert t.flush(10)
+    flushed = t.flush(10)
     if context:
         t.exit_context("c")
     lines = stream.getvalue().splitlines()
@@ -79,6 +79,7 @@ def test_arbitrary_events_are_written_validly_or_counted(name, data, context):
         assert "NaN" not in line or '"NaN"' in line
     assert json.loads(lines[-1])["name"] == "after"
     assert len(lines) + jsonl.counters.get("dropped.unserializable") == 2
+    assert flushed is (jsonl.counters.get("dropped.unserializable") == 0)  # flush tells the truth about drops
     records = [r for r in memory.get_finished_logs()]
     assert records[-1].log_record.event_name == "after"
     otel_node = t.stats()["root/otel_logs/logger_provider"]
@@ -114,7 +115,7 @@ def test_specific_hostile_values():
         },
     )
     t.emit(None, {b"bytes-key": b"\xff", (1, 2): {1, 2}})
-    assert t.flush(30)
+    assert t.flush(30) is False  # two events were dropped (counted below): flush says so
     rows = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [r["name"] for r in rows] == ["huge", "numbers", "times", "unknown"]
     assert rows[1]["data"] == {"nan": "NaN", "inf": "-Infinity", "dec": "1E-30", "big": 10**30}

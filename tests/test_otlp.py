@@ -97,3 +97,29 @@ def test_bad_otlp_options():
         OTLPExporter(protocol="thrift")
     with pytest.raises(ImproperlyConfigured, match="compression must be gzip, deflate or none"):
         OTLPExporter(compression="zip")
+
+
+def test_the_default_tracker_ships_straight_over_otlp_when_the_app_is_configured_for_it(
+    collector, tracer, monkeypatch, capsys
+):
+    """OTEL_EXPORTER_OTLP_ENDPOINT set, no tree configured: events go to the collector through our
+    own encoding (no SDK provider needed), and no JSON lines are written to stdout."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.grpc_endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "direct")
+    t = otel_eventtracking.get_tracker()
+    assert t.get_backend("otel_logs").mode == "otlp"
+    sc = _emit(t, tracer, "direct.otlp")
+    _assert_event(collector.sink, "direct.otlp", sc, "direct")
+    assert capsys.readouterr().out == ""
+
+
+def test_auto_mode_adds_no_second_otlp_path_beside_an_otlp_backend(collector, monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.grpc_endpoint)
+    t = otel_eventtracking.configure(backends={"otlp": {"ENGINE": "otlp", "OPTIONS": {"insecure": True}}})
+    assert "otel_logs" not in t.backends
+    t.emit("once.only", {})
+    assert t.flush(20)
+    assert collector.sink.wait_for(1, 20, "once.only") == 1
+    forced = Tracker({"otlp": OTLPExporter(insecure=True)}, emit_log_records="provider")
+    assert forced.get_backend("otel_logs").mode == "provider"  # asked for explicitly: kept

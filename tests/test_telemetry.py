@@ -32,7 +32,7 @@ def test_counters_are_published_as_metrics():
         t.emit("ok", {"i": i})
     t.emit("noise")
     t.emit("big", {"blob": "x" * 200})
-    assert t.flush(5)
+    assert t.flush(5) is False  # "big" was dropped as oversize by one backend
     points = _points(reader)
     events = {(p[0]["node"], p[0]["outcome"], p[0].get("reason")): p[1] for p in points["otel_eventtracking.events"]
               if p[0]["tracker"] == "telemetry-test"}  # fmt: skip

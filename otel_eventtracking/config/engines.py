@@ -27,6 +27,9 @@ ENGINE_ALIASES: dict[str, str] = {
     "eventtracking.backends.async_routing.AsyncRoutingBackend": (
         "otel_eventtracking.pipeline.batching.BatchingRoutingBackend"
     ),
+    "eventtracking.backends.event_bus.EventBusRoutingBackend": (
+        "otel_eventtracking.exporters.event_bus.EventBusRoutingBackend"
+    ),
     "eventtracking.processors.regex_filter.RegexFilter": "otel_eventtracking.processors.regex_filter.RegexFilter",
     "eventtracking.processors.whitelist.NameWhitelistProcessor": (
         "otel_eventtracking.processors.whitelist.NameWhitelistProcessor"

@@ -18,6 +18,7 @@ from ..exceptions import ImproperlyConfigured
 from ..exporters.jsonl import JsonLinesExporter
 from ..exporters.logger import LoggerExporter
 from ..otel import _sdk
+from ..otel.log_records import resolve_mode
 from ..pipeline.batching import BatchingRoutingBackend
 from .engines import build_backends, build_processors
 
@@ -32,15 +33,23 @@ ENV_DEBUG = "OTEL_EVENTTRACKING_DEBUG"
 
 
 class _WhileNoSdk:
-    """The default JSON-lines branch's gate: open while no OpenTelemetry SDK LoggerProvider is
-    installed (then the ``otel_logs`` backend carries the events instead). Says once, at first
-    use and at each change, what the default tracker writes where."""
+    """The default JSON-lines branch's gate: open while events reach no OpenTelemetry pipeline
+    (no SDK LoggerProvider installed, OTLP not configured); else the ``otel_logs`` backend carries
+    them instead. Says once, at first use and at each change, what the default tracker writes where."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, otlp: bool) -> None:
         self.where = where
+        self.otlp = otlp
         self._state: bool | None = None
 
     def __call__(self) -> bool:
+        if self.otlp:
+            if self._state is None:
+                self._state = True
+                log.info("otel_eventtracking: the default tracker sends events over OTLP, as the "
+                         "OTEL_EXPORTER_OTLP_* / OTEL_LOGS_EXPORTER settings say (%s=jsonl also writes JSON lines)",
+                         ENV_EXPORTER)  # fmt: skip
+            return False
         sdk = _sdk.global_provider_is_set()
         if sdk is not self._state:
             self._state = sdk
@@ -53,34 +62,42 @@ class _WhileNoSdk:
         return not sdk
 
 
-def default_backends(jsonl_path: str | None = None, *, always: bool = False) -> dict[str, Any]:
-    """The default tree: a batching node writing JSON lines to stdout (or ``jsonl_path``), only
-    while no OpenTelemetry SDK is configured unless ``always``."""
+def default_backends(
+    jsonl_path: str | None = None, *, always: bool = False, log_records: bool | str = True
+) -> dict[str, Any]:
+    """The default tree: a batching node writing JSON lines to stdout (or ``jsonl_path``), unless
+    ``always`` only while events reach no OpenTelemetry pipeline (see ``log_records``: the
+    tracker's ``emit_log_records``)."""
     where = jsonl_path or "stdout"
-    gate = None if always else _WhileNoSdk(where)
+    otlp = log_records is not False and resolve_mode("auto" if log_records is True else str(log_records)) == "otlp"
+    gate = None if always else _WhileNoSdk(where, otlp)
     exporter = JsonLinesExporter(jsonl_path)
     return {"default": BatchingRoutingBackend({"jsonl": exporter}, backend_name="default", gate=gate)}
 
 
-def _env_bool(var: str, default: bool) -> bool:
-    raw = os.environ.get(var)
+def _env_log_records() -> bool | str:
+    raw = os.environ.get(ENV_LOG_RECORDS)
     if raw is None or raw.strip() == "":
-        return default
+        return True
     value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
+    if value in ("1", "true", "yes", "on", "auto"):
         return True
     if value in ("0", "false", "no", "off"):
         return False
-    raise ImproperlyConfigured(f"{var}={raw!r}: use true or false")
+    if value in ("provider", "otlp"):
+        return value
+    raise ImproperlyConfigured(f"{ENV_LOG_RECORDS}={raw!r}: use true (auto), false, provider or otlp")
 
 
 def debug_requested() -> bool:
     """``OTEL_EVENTTRACKING_DEBUG``: true for debug mode (a bad value is logged; debug stays off)."""
-    try:
-        return _env_bool(ENV_DEBUG, False)
-    except ImproperlyConfigured as exc:
-        log.error("otel_eventtracking: %s; debug mode stays off", exc)
-        return False
+    raw = os.environ.get(ENV_DEBUG, "")
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value not in ("", "0", "false", "no", "off"):
+        log.error("otel_eventtracking: %s=%r: use true or false; debug mode stays off", ENV_DEBUG, raw)
+    return False
 
 
 def _from_environment(options: dict[str, Any]) -> Tracker:
@@ -102,7 +119,9 @@ def _from_environment(options: dict[str, Any]) -> Tracker:
     kind = (raw_kind or "").strip().lower() or "jsonl"
     jsonl_path = os.environ.get(ENV_JSONL_PATH) or None
     if kind == "jsonl":
-        backends = default_backends(jsonl_path, always=bool(raw_kind or jsonl_path))
+        backends = default_backends(
+            jsonl_path, always=bool(raw_kind or jsonl_path), log_records=options["emit_log_records"]
+        )
     elif kind == "logger":
         exporter = LoggerExporter("tracking", max_event_size=None)
         backends = {"default": BatchingRoutingBackend({"logger": exporter}, backend_name="default")}
@@ -114,7 +133,7 @@ def _from_environment(options: dict[str, Any]) -> Tracker:
 
 
 def tracker_from_environment() -> Tracker:
-    """The default tracker when nothing was configured in code.
+    """The default tracker when nothing was configured in code (see the README for every variable).
 
     ``OTEL_EVENTTRACKING_CONFIG``: a JSON file ``{"backends": {...}, "processors": [...]}`` in
     the upstream format. Otherwise ``OTEL_EVENTTRACKING_EXPORTER``: ``jsonl`` (default: to
@@ -126,7 +145,7 @@ def tracker_from_environment() -> Tracker:
     """
     options: dict[str, Any] = {"baggage_keys": os.environ.get(ENV_BAGGAGE_KEYS, ""), "context_locator": DEFAULT_LOCATOR}
     try:
-        options["emit_log_records"] = _env_bool(ENV_LOG_RECORDS, True)
+        options["emit_log_records"] = _env_log_records()
         return _from_environment(options)
     except ImproperlyConfigured as exc:
         log.error("otel_eventtracking: %s; using the default tree (JSON lines on stdout) until this is fixed", exc)

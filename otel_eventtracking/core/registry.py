@@ -109,7 +109,10 @@ def configure(
     if debug is not None:
         _debug_env_read = True  # the code's choice wins over the environment
         _debug.set_debug(debug)
-    built_backends = build_backends(backends) if backends is not None else default_backends()
+    if backends is not None:
+        built_backends = build_backends(backends)
+    else:
+        built_backends = default_backends(log_records=tracker_options.get("emit_log_records", True))
     if name == DEFAULT_TRACKER_NAME:
         tracker_options.setdefault("context_locator", DEFAULT_LOCATOR)
     built = Tracker(backends=built_backends, processors=build_processors(processors), **tracker_options)

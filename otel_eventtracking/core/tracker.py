@@ -38,14 +38,23 @@ def _is_empty(data: Any) -> bool:
         return False
 
 
+def _ships_otlp(backends: Mapping[str, Any]) -> bool:
+    """True when an exporter of the tree (nested nodes included) already sends events over OTLP."""
+    probe = RoutingBackend(backends)
+    return any(getattr(getattr(item, "exporter", None), "ships_otlp", False) for _, item in probe.walk())
+
+
 class Tracker:
     """Emits events through a routing tree; merges in the contexts entered around the call.
 
     ``backends``/``processors`` form the root routing node (upstream semantics: processors in
     order, then backends in name order, synchronously; wrap backends in a
     :class:`~otel_eventtracking.BatchingRoutingBackend` to take them off the caller thread).
-    ``emit_log_records`` adds the ``otel_logs`` backend: every event also becomes a log record on
-    ``logger_provider`` (default: the global OTel one), from its own worker.
+    ``emit_log_records`` adds the ``otel_logs`` backend: every event also becomes a log record, from
+    its own worker, on ``logger_provider`` (default: the global OTel one) or, when the application
+    ships logs over OTLP, straight to the collector (``True``/``"auto"``: left out when the tree
+    already has an OTLP exporter; or ``"provider"``, ``"otlp"``: see
+    :class:`~otel_eventtracking.LogRecordBackend`).
 
     ``context_locator``: where contexts live; by default a locator of this tracker's own on the
     OpenTelemetry Context (per thread and asyncio task; two trackers never see each other's
@@ -62,19 +71,22 @@ class Tracker:
         processors: Sequence[Callable[..., Any]] | None = None,
         *,
         logger_provider: _sdk.LoggerProvider | None = None,
-        emit_log_records: bool = True,
+        emit_log_records: bool | str = True,
         baggage_keys: Iterable[str] = (),
         span_attributes: bool = True,
         span_attribute_prefix: str = "",
     ) -> None:
         tree = dict(backends or {})
+        if emit_log_records is True and _ships_otlp(tree):
+            emit_log_records = False  # "auto": the tree sends every event over OTLP already; not twice
         if emit_log_records:
             if LOG_RECORDS_BACKEND in tree:
                 raise ImproperlyConfigured(
                     f"backend name {LOG_RECORDS_BACKEND!r} is the tracker's log-record backend: rename yours, "
                     "or pass emit_log_records=False"
                 )
-            tree[LOG_RECORDS_BACKEND] = LogRecordBackend(logger_provider)
+            mode = "auto" if emit_log_records is True else str(emit_log_records)
+            tree[LOG_RECORDS_BACKEND] = LogRecordBackend(logger_provider, mode=mode)
         self.routing_backend = RoutingBackend(backends=tree, processors=processors)
         if isinstance(baggage_keys, str):
             baggage_keys = [k.strip() for k in baggage_keys.split(",") if k.strip()]
@@ -174,7 +186,15 @@ class Tracker:
         cannot even be built is counted (``dropped.emit_error``) and logged.
         """
         try:
-            event = self._event(name, data)
+            native = self._native
+            if native is not None and type(name) is str and name and type(data) is dict:  # the hot path
+                current = _current_context()
+                stack: ContextStack | None = current.get(native.key)  # type: ignore[assignment]
+                context = stack.merged if stack is not None else _EMPTY
+                payload = snapshot(data) if data else {}
+                event = Event(name, self._time_ns(), context, payload, current.get(_SPAN_KEY))
+            else:
+                event = self._event(name, data)
             next(self._emitted)
             self._accept(event)
         except Exception:
@@ -184,8 +204,8 @@ class Tracker:
     def _event(self, name: Any, data: Any) -> Event:
         current = _current_context()
         if self._native is not None:
-            stack: ContextStack | None = current.get(self._native.key)  # type: ignore[assignment]
-            context: Mapping[str, Any] = stack.merged if stack is not None else _EMPTY
+            found: ContextStack | None = current.get(self._native.key)  # type: ignore[assignment]
+            context: Mapping[str, Any] = found.merged if found is not None else _EMPTY
         else:
             context = snapshot(self.resolve_context())
         payload = {} if data is None or _is_empty(data) else snapshot(data)

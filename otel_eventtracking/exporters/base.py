@@ -11,6 +11,7 @@ from ..core.event import UNKNOWN_EVENT_TYPE, Event, coerce_event
 from ..exceptions import ImproperlyConfigured, UnserializableEventError
 from ..otel._sdk import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, record_fields
 from ..pipeline import debug as _debug
+from ..pipeline import poison
 from ..pipeline.stats import Counters, SummaryLog
 from ..records.normalize import UnserializablePolicy
 
@@ -67,20 +68,30 @@ class EventExporter(LogRecordExporter, abc.ABC):
 
     # -- helpers for subclasses -----------------------------------------------------------------
     def drop(self, event: Event, reason: str, message: str, *args: object) -> None:
-        """Count a dropped event under ``dropped.<reason>`` and log it (once per interval and event name)."""
+        """Count a dropped event under ``dropped.<reason>``, log it (once per interval and event
+        name) and hand it to the delivering node: its next flush reports the loss, and a durable
+        queue keeps the event in its dead-letter area."""
         self.counters.add(f"dropped.{reason}")
         self.report(f"{reason}:{event.name}", 1, message, *args)
         if _debug.observers:
             _debug.dropped(self, event, f"{reason}: {message % args}")
+        poison.found([event], reason)
 
     def report(self, key: str, n: int, message: str, *args: object) -> None:
         """Log a problem affecting ``n`` events, at most once per interval per key."""
         _summary.report(f"{key}:{id(self)}", n, f"{type(self).__name__}: {message}", *args)
 
     def convert_each(self, events: Sequence[Event], convert: Any) -> Iterator[tuple[Event, Any]]:
-        """(event, convert(event)) for each event; unserialisable events are dropped and counted."""
+        """(event, convert(event)) for each event. An event that cannot be converted is poison: it
+        is dropped and counted (``dropped.unserializable`` for a value with no form in the format,
+        ``dropped.poison`` for any other error, e.g. a key whose ``__str__`` raises), logged with
+        its name and the error, and set aside; the rest of the batch goes on."""
         for event in events:
             try:
-                yield event, convert(event)
+                converted = convert(event)
             except UnserializableEventError as exc:
                 self.drop(event, "unserializable", "event %r not exported: %s", event.name, exc)
+            except Exception as exc:
+                self.drop(event, "poison", "event %r not exported: converting it raised %r", event.name, exc)
+            else:
+                yield event, converted

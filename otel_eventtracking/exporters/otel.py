@@ -12,7 +12,7 @@ from ..otel._sdk import Logger, LoggerProvider, LogRecordExporter, LogRecordExpo
 from ..records.normalize import UnserializablePolicy
 from ..records.otlp import otlp_attributes, otlp_body
 from .base import FAILURE, SUCCESS, EventExporter
-from .retry import RetryPolicy
+from .retry import RetryPolicy, with_retries
 
 
 class LoggerProviderExporter(EventExporter):
@@ -116,14 +116,9 @@ class LogRecordExporterAdapter(EventExporter):
         records = [record for _, record in self.convert_each(events, self._convert)]
         if not records:
             return SUCCESS
-        result = self._export_once(records)
-        if result != SUCCESS and self.retry.window > 0:
-            for _ in self.retry.waits(self._stop):
-                self.counters.add("retries")
-                result = self._export_once(records)
-                if result == SUCCESS:
-                    break
-        if result == SUCCESS:
+        delivered = with_retries(lambda: self._export_once(records) == SUCCESS, self.retry, self._stop,
+                                 lambda: self.counters.add("retries"))  # fmt: skip
+        if delivered:
             self.counters.add("exported", len(records))
             return SUCCESS
         self.counters.add("failed", len(records))

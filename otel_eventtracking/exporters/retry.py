@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..exceptions import ImproperlyConfigured
@@ -45,3 +45,19 @@ class RetryPolicy:
                 time.sleep(wait)
             yield wait
             delay *= self.multiplier
+
+
+def with_retries(
+    attempt: Callable[[], bool], policy: RetryPolicy, stop: threading.Event, on_retry: Callable[[], None]
+) -> bool:
+    """``attempt()`` until it returns True, waiting between tries per ``policy``; False when the
+    window (or ``stop``) ends first."""
+    if attempt():
+        return True
+    if policy.window <= 0:
+        return False
+    for _ in policy.waits(stop):
+        on_retry()
+        if attempt():
+            return True
+    return False

@@ -1,23 +1,88 @@
-"""The log-record path as an ordinary backend: every event an OTel log record on a LoggerProvider."""
+"""The log-record path as an ordinary backend: every event an OTel log record.
+
+Two ways to get there. ``provider``: each event is emitted on a ``LoggerProvider`` (default: the
+global one), so the application's log processors and exporters see it. ``otlp``: when the
+application is configured to ship logs over OTLP (``OTEL_EXPORTER_OTLP_ENDPOINT`` /
+``..._LOGS_ENDPOINT``, or ``OTEL_LOGS_EXPORTER=otlp`` as ``opentelemetry-instrument`` sets it),
+events are encoded straight to OTLP requests and sent with the same endpoint, headers,
+compression, TLS, timeout and resource, at a fraction of the cost; log processors added to the
+provider do not see them then. ``auto`` (default) picks ``otlp`` when OTLP is configured and no
+provider was given, else ``provider``.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..core.event import Event
+from ..exceptions import ImproperlyConfigured
+from ..exporters.base import EventExporter
 from ..exporters.otel import LoggerProviderExporter
 from ..pipeline.batching import BatchingRoutingBackend
 from . import _sdk
 
 LOG_RECORDS_BACKEND = "otel_logs"
 """The name trackers give this backend in their root (``tracker.backends["otel_logs"]``)."""
+MODES = ("auto", "provider", "otlp")
+
+
+def otlp_configured(environ: Mapping[str, str] = os.environ) -> bool:
+    """True when the environment says logs go over OTLP."""
+    if environ.get("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return True
+    return "otlp" in [e.strip().lower() for e in environ.get("OTEL_LOGS_EXPORTER", "").split(",")]
+
+
+def resolve_mode(mode: str, logger_provider: _sdk.LoggerProvider | None = None) -> str:
+    """``provider`` or ``otlp`` for a requested ``auto``/``provider``/``otlp``."""
+    if mode not in MODES:
+        raise ImproperlyConfigured(f"log-record mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "auto":
+        return "otlp" if logger_provider is None and otlp_configured() else "provider"
+    return mode
+
+
+class _DirectOTLP(EventExporter):
+    """An ``OTLPExporter`` configured from the environment, built at first use (in the worker)
+    with the resource of the global SDK provider when there is one."""
+
+    ships_otlp = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._exporter: EventExporter | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> EventExporter:
+        with self._lock:
+            if self._exporter is None:
+                from ..exporters.otlp import OTLPExporter  # grpc and the transport only when used
+
+                resource = _sdk.provider_resource(_sdk.resolve_provider(None))
+                self._exporter = OTLPExporter(resource=resource)
+                self._exporter.counters = self.counters
+            return self._exporter
+
+    def export_events(self, events: Sequence[Event]) -> _sdk.LogRecordExportResult:
+        return self._get().export_events(events)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._exporter is None or bool(self._exporter.force_flush(timeout_millis))
+
+    def shutdown(self) -> None:
+        if self._exporter is not None:
+            self._exporter.shutdown()
 
 
 class LogRecordBackend(BatchingRoutingBackend):
-    """A batching node whose worker emits each event as a log record on ``logger_provider``
-    (default: the global one): ``event_name``, body = data, attributes = context, the emit time
-    and the trace/span ids active at emit. The SDK's ``Logger.emit`` cost stays off the caller
-    thread. While no provider was given and no SDK provider is installed globally, events are
-    skipped on the caller thread (``skipped.gate``): nothing queues for a no-op provider.
+    """A batching node whose worker turns each event into a log record: ``event_name``, body =
+    data, attributes = context, the emit time and the trace/span ids active at emit. The cost
+    stays off the caller thread. ``mode`` (see the module docstring): in ``provider`` mode,
+    while no provider was given and no SDK provider is installed globally, events are skipped
+    on the caller thread (``skipped.gate``): nothing queues for a no-op provider.
 
     Batching options (``max_queue_size``, ``on_full``...) as :class:`BatchingRoutingBackend`.
     """
@@ -26,11 +91,16 @@ class LogRecordBackend(BatchingRoutingBackend):
         self,
         logger_provider: _sdk.LoggerProvider | None = None,
         *,
+        mode: str = "auto",
         schema_url: str | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("backend_name", "otel-logs")
+        self.mode = resolve_mode(mode, logger_provider)
+        self.logger_provider = logger_provider
+        if self.mode == "otlp":
+            super().__init__({"otlp": _DirectOTLP()}, **options)
+            return
         gate = None if logger_provider is not None else _sdk.global_provider_is_set
         exporter = LoggerProviderExporter(logger_provider, schema_url=schema_url)
         super().__init__({"logger_provider": exporter}, gate=gate, **options)
-        self.logger_provider = logger_provider

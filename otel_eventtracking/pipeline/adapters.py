@@ -13,6 +13,7 @@ from ..exporters.base import EventExporter
 from ..exporters.otel import LogRecordExporterAdapter
 from ..otel import _sdk
 from . import debug as _debug
+from . import poison
 from .node import Node, Sink
 from .processor import EventProcessor
 from .stats import Counters, SummaryLog
@@ -64,19 +65,59 @@ class ExporterSink(Sink):
         self.exporter = exporter
 
     def deliver(self, events: Sequence[Event]) -> bool:
+        """Export a batch. If the exporter raises, the batch is split in two: when one half goes
+        through, the other holds poison and is split until the events it raises on are isolated
+        (set aside, ``dropped.poison``); when both halves raise, the exporter itself is failing
+        (an outage, a bug): the batch counts as ``failed``, and a durable queue retries it."""
+        ok, exc = self._try(events)
+        if exc is None:
+            if not ok and _debug.observers:
+                _debug.dropped_all(self.exporter, events, "the exporter reported a failed export")
+            return ok
+        if len(events) == 1:
+            return self._failed(events, exc)
+        half = len(events) // 2
+        (lok, lexc), (rok, rexc) = self._try(events[:half]), self._try(events[half:])
+        if lexc is not None and rexc is not None:
+            return self._failed(events, lexc)
+        return (self._narrow(events[:half], lexc) if lexc else lok) & (
+            self._narrow(events[half:], rexc) if rexc else rok
+        )
+
+    def _try(self, events: Sequence[Event]) -> tuple[bool, Exception | None]:
         try:
-            ok = self.exporter.export_events(events) is _sdk.SUCCESS
+            return self.exporter.export_events(events) is _sdk.SUCCESS, None
         except Exception as exc:
-            self.exporter.counters.add("failed", len(events))
-            _summary.report(f"exporter:{id(self.exporter)}", len(events), "exporter %r raised; its events are lost",
-                            self.name, level=logging.ERROR, exc_info=True)  # fmt: skip
-            ok, why = False, f"the exporter raised {exc!r}"
-        else:
-            why = "the exporter reported a failed export (see its log and counters)"
-        if not ok and _debug.observers:
-            for event in events:
-                _debug.dropped(self.exporter, event, why)
+            return False, exc
+
+    def _narrow(self, events: Sequence[Event], exc: Exception) -> bool:
+        """``events`` holds poison (the rest of the batch went through): isolate it."""
+        if len(events) == 1:
+            return self._poison(events[0], exc)
+        half = len(events) // 2
+        ok = True
+        for part in (events[:half], events[half:]):
+            part_ok, part_exc = self._try(part)
+            ok = (self._narrow(part, part_exc) if part_exc is not None else part_ok) and ok
         return ok
+
+    def _failed(self, events: Sequence[Event], exc: Exception) -> bool:
+        if _debug.observers:
+            _debug.dropped_all(self.exporter, events, f"the exporter raised {exc!r}")
+        self.exporter.counters.add("failed", len(events))
+        _summary.report(f"exporter:{id(self.exporter)}", len(events), "exporter %r raised on a batch of %d: %r",
+                        self.name, len(events), exc, level=logging.ERROR)  # fmt: skip
+        return False
+
+    def _poison(self, event: Event, exc: Exception) -> bool:
+        self.exporter.counters.add("dropped.poison")
+        _summary.report(f"poison:{id(self.exporter)}:{event.name}", 1,
+                        "exporter %r raised on event %r (%r); that event is set aside, the rest of its batch "
+                        "is delivered", self.name, event.name, exc, level=logging.ERROR)  # fmt: skip
+        if _debug.observers:
+            _debug.dropped_all(self.exporter, [event], f"poison: the exporter raised {exc!r} on it alone")
+        poison.found([event], "poison")
+        return True  # isolated and counted: not a delivery failure of the batch
 
     def force_flush(self, timeout: float | None = None) -> bool:
         millis = 30_000 if timeout is None else max(0, int(timeout * 1000))
@@ -109,8 +150,12 @@ class SendSink(Sink):
         self.counters = Counters()
 
     def deliver(self, events: Sequence[Event]) -> bool:
-        ok = True
+        """``send()`` each event. Events it raises on while others go through are poison (set
+        aside, ``dropped.poison``); when it raises on every event the backend is failing: they
+        count as ``failed`` and the batch as not delivered (a durable queue retries it)."""
         send = self.backend.send
+        raised: list[tuple[Event, Exception]] = []
+        sent = 0
         for event in events:
             try:
                 send(event.to_dict())
@@ -118,17 +163,25 @@ class SendSink(Sink):
                 if is_declined(exc) or is_emission_exit(exc):
                     self.counters.add("declined")
                     continue
-                ok = False
-                self.counters.add("failed")
-                _summary.report(f"backend:{id(self.backend)}", 1,
-                                "backend %r (%s) raised on event %r; the event is lost for this backend",
-                                self.name, name_of(type(self.backend)), event.name,
-                                level=logging.ERROR, exc_info=True)  # fmt: skip
-                if _debug.observers:
-                    _debug.dropped(self.backend, event, f"the backend raised {exc!r}")
+                raised.append((event, exc))
             else:
-                self.counters.add("sent")
-        return ok
+                sent += 1
+        self.counters.add("sent", sent)
+        if not raised:
+            return True
+        kind = "poison" if sent else "failed"
+        for event, error in raised:
+            self.counters.add("dropped.poison" if sent else "failed")
+            _summary.report(f"backend:{id(self.backend)}:{kind}:{event.name}", 1,
+                            "backend %r (%s) raised on event %r (%r)%s", self.name, name_of(type(self.backend)),
+                            event.name, error, "; that event is set aside" if sent else "",
+                            level=logging.ERROR)  # fmt: skip
+            if _debug.observers:
+                _debug.dropped_all(self.backend, [event], f"the backend raised {error!r}")
+        if sent:
+            poison.found([event for event, _ in raised], "poison")
+            return True
+        return False
 
     def stats(self) -> dict[str, int]:
         return self.counters.snapshot()

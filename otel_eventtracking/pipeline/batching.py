@@ -20,7 +20,7 @@ from typing import Any, Literal
 from ..core.event import Event, coerce_event
 from ..exceptions import ConfigurationTypeError, ImproperlyConfigured
 from . import debug as _debug
-from . import lifecycle
+from . import lifecycle, poison
 from .deadline import Deadline
 from .node import Node, Sink
 from .queues import EventQueue, MemoryQueue
@@ -50,9 +50,13 @@ class BatchingRoutingBackend(Node):
     """A routing node whose processors and backends run in a background worker, in batches.
 
     Options: ``max_queue_size`` (events held at most), ``max_batch_size`` (events per export),
-    ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"drop"``
-    drops the newest event with a count, ``"block"`` makes the caller wait up to
-    ``block_timeout`` seconds for room and then drops with a count. ``queue``: another
+    ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"block"``
+    (default: nothing is lost while the exporter makes progress, however slowly) makes the caller
+    wait for room as long as the worker delivers batches, and drop with a count after
+    ``block_timeout`` seconds without one; once a wait timed out (the
+    exporter is stuck) callers drop at once, without waiting, until the queue is half empty
+    again, so an outage costs one wait, not one per event. ``"drop"`` drops the newest event
+    with a count, never waiting. ``queue``: another
     :class:`~.queues.EventQueue` (the spooled node passes the disk spool); ``gate``: a callable
     checked on the caller thread: while it returns False events are skipped (``skipped.gate``,
     not a loss: the node is off).
@@ -71,7 +75,7 @@ class BatchingRoutingBackend(Node):
         max_queue_size: int = 10_000,
         max_batch_size: int = 512,
         schedule_delay: float = 1.0,
-        on_full: FullPolicy = "drop",
+        on_full: FullPolicy = "block",
         block_timeout: float = 1.0,
         backend_name: str = "",
         retry_max_backoff: float = 30.0,
@@ -97,6 +101,7 @@ class BatchingRoutingBackend(Node):
                                   retry_max_backoff=retry_max_backoff, on_start=lifecycle.install_hooks)  # fmt: skip
         self.gate = gate
         self._skipped = 0
+        self._stalled = False  # a block timed out: drop without waiting until the queue drains
         self.closed = False
         self._put = self.queue.put
         lifecycle.track(self)
@@ -139,14 +144,16 @@ class BatchingRoutingBackend(Node):
             return self._drop(event, "shutdown")
         if _debug.synchronous:
             return self._accept_now(event)
-        reason = self._put(event)
-        if reason is not None:
-            return self._refused(event, reason)
+        size = self._put(event)
+        if type(size) is str:
+            return self._refused(event, size)
         worker = self.worker
         if not worker.running:
             worker.start()
-        elif len(self.queue) >= self.max_batch_size and not worker.wake.is_set():
+        elif size >= self.max_batch_size and not worker.wake.is_set():
             worker.wake.set()
+        if self._stalled and size * 2 <= self.max_queue_size + 1:  # half empty again
+            self._stalled = False
         return True
 
     def accept_batch(self, events: Sequence[Event]) -> bool:
@@ -157,28 +164,41 @@ class BatchingRoutingBackend(Node):
 
     def _accept_now(self, event: Event) -> bool:
         """Debug mode, ``capture_events(deliver=True)``: route on the caller thread, no queue."""
-        with _debug.delivery_lock:
+        with _debug.delivery_lock, poison.keeping_aside(self.worker._set_aside):
             ok = self.router.accept(event)
         self.counters.add("exported" if ok else "failed")
         return ok
 
     def _refused(self, event: Event, reason: str) -> bool:
-        if reason == "queue_full" and self.on_full == "block" and self._wait_for_room():
-            retried = self._put(event)
-            if retried is None:
-                return True
-            reason = retried
+        if reason == "queue_full" and self.on_full == "block" and not self._stalled:
+            if self._wait_for_room():
+                retried = self._put(event)
+                if type(retried) is not str:
+                    return True
+                reason = retried
+            else:
+                self._stalled = True
+                log.warning("node %r: the queue stayed full, with no batch delivered for block_timeout=%ss; "
+                            "events are dropped without waiting until it drains (the exporter is stuck or down)",
+                            self.backend_name or "batch", self.block_timeout)  # fmt: skip
         return self._drop(event, reason)
 
     def _wait_for_room(self) -> bool:
+        """Wait while the worker makes progress; give up after ``block_timeout`` without any (a slow
+        exporter throttles the callers, a stuck one costs them one wait)."""
         worker = self.worker
         worker.wake.set()
         deadline = time.monotonic() + self.block_timeout
         with worker.room:
+            seen = worker.batches_done
             while len(self.queue) >= self.max_queue_size and not self.closed:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not worker.room.wait(remaining):
+                if remaining <= 0:
                     break
+                worker.room.wait(remaining)
+                if worker.batches_done != seen:
+                    seen = worker.batches_done
+                    deadline = time.monotonic() + self.block_timeout
         return len(self.queue) < self.max_queue_size and not self.closed
 
     def _drop(self, event: Event, reason: str) -> bool:

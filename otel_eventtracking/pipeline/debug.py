@@ -21,7 +21,7 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -207,9 +207,15 @@ def filtered(node: object, event: Event, step: object) -> None:
 
 def dropped(where: object, event: Event, reason: str) -> None:
     """``event`` was lost at node or exporter ``where`` (called only while observers are set)."""
+    dropped_all(where, (event,), reason)
+
+
+def dropped_all(where: object, events: Sequence[Event], reason: str) -> None:
+    """Each of ``events`` was lost at ``where`` for ``reason`` (called only while observers are set)."""
     path = path_of(where)
-    for observer in observers:
-        observer.dropped(path, event, reason)
+    for event in events:
+        for observer in observers:
+            observer.dropped(path, event, reason)
 
 
 # -- debug mode -----------------------------------------------------------------------------------

@@ -51,8 +51,9 @@ class EventQueue(abc.ABC):
     retains_failures = False
 
     @abc.abstractmethod
-    def put(self, event: Event) -> str | None:
-        """Caller thread: take ``event``; None when accepted, else the reason (``queue_full``...)."""
+    def put(self, event: Event) -> int | str:
+        """Caller thread: take ``event``. Accepted: how full the queue now is (an int, for waking the
+        worker); refused: the reason (``queue_full``, ``spool_full``...)."""
 
     @abc.abstractmethod
     def __len__(self) -> int:
@@ -110,12 +111,13 @@ class MemoryQueue(EventQueue):
         self.max_size = max_size
         self._items: deque[Event | FlushMarker] = deque()
 
-    def put(self, event: Event) -> str | None:
+    def put(self, event: Event) -> int | str:
         items = self._items
-        if len(items) >= self.max_size:
+        size = len(items)
+        if size >= self.max_size:
             return "queue_full"
         items.append(event)
-        return None
+        return size + 1
 
     def __len__(self) -> int:
         return len(self._items)

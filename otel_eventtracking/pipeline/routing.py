@@ -57,7 +57,8 @@ class RoutingBackend(Node):
         self.backends[name] = backend
         self._sinks = [s for s in self._sinks if s.name != name] + [sink]
         self._sinks.sort(key=lambda s: list(self.backends).index(s.name))
-        self._senders = tuple(s.deliver_one for s in self._sinks)
+        # The hot path: a nested node's own accept, one call less per event.
+        self._senders = tuple(s.node.accept if s.node is not None else s.deliver_one for s in self._sinks)
 
     def register_processor(self, processor: Callable[..., Any]) -> None:
         """Append a processor to the chain; adapted here, once."""

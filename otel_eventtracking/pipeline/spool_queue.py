@@ -32,7 +32,7 @@ class SpoolQueue(EventQueue):
         self._disk_mode = spool.pending()
 
     # -- caller thread ----------------------------------------------------------------------------
-    def put(self, event: Event) -> str | None:
+    def put(self, event: Event) -> int | str:
         spool = self.spool
         with spool.lock:
             position = spool.append_locked(event)
@@ -41,7 +41,9 @@ class SpoolQueue(EventQueue):
                     self._items.append((event, position))
                 else:
                     self._disk_mode = True  # the rest is on disk: the worker reads it from there
-        return None if position is not None else "spool_full"
+        if position is None:
+            return "spool_full"
+        return self.max_memory if self._disk_mode else len(self._items)
 
     def __len__(self) -> int:
         return self.max_memory if self._disk_mode else len(self._items)

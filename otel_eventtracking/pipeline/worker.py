@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from ..core.event import Event
+from . import poison
 from .queues import Batch, EventQueue, FlushMarker
 from .stats import Counters
 
@@ -47,6 +48,7 @@ class BatchWorker:
         self.retry_max_backoff = retry_max_backoff
         self._on_start = on_start
         self.dequeued = 0
+        self.batches_done = 0
         self._init_runtime()
 
     def _init_runtime(self) -> None:
@@ -107,17 +109,24 @@ class BatchWorker:
                 marker.complete(not self._dirty)
                 self._dirty = False
             with self.room:
+                self.batches_done += 1  # progress: callers blocked for room keep waiting while it moves
                 self.room.notify_all()
 
     def _deliver(self, batch: Batch) -> bool:
         self.dequeued += len(batch.events)
         try:
-            return self.deliver(batch.events)
+            with poison.keeping_aside(self._set_aside):
+                return self.deliver(batch.events)
         except Exception:  # the router isolates its children; this is a last line of defence
             log.exception("batch of %d events failed in node %r", len(batch.events), self.name)
             return False
         finally:
             self.counters.add("batches")
+
+    def _set_aside(self, events: list[Event], reason: str) -> None:
+        """Events a sink dropped (poison, oversize...): the next flush says so; the queue may keep them."""
+        self._dirty = True
+        self.queue.set_aside(events, reason)
 
     def _count(self, batch: Batch, ok: bool) -> None:
         n = len(batch.events)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.event import Event
-from .normalize import DEFAULT_MAX_DEPTH, Normalizer, UnserializablePolicy, key_str
+from .normalize import DEFAULT_MAX_DEPTH, Normalizer, UnserializablePolicy, format_datetime, key_str
 from .shape import trace_ids, upstream_items
 
 
@@ -26,17 +26,23 @@ def json_record(
     ``keep_types``: values of these types are left as they are, for a client that encodes them.
     """
     norm = Normalizer(event.name, otlp=False, policy=policy, max_depth=max_depth, keep_types=keep_types)
-    lenient: Normalizer | None = None
-    out: dict[str, Any] = {}
-    for k, v in upstream_items(event):
-        key = key_str(k)
-        if key == "context":
-            lenient = lenient or Normalizer(
-                event.name, otlp=False, policy="str", max_depth=max_depth, keep_types=keep_types
-            )
-            out[key] = lenient.convert(v, key)
-        else:
-            out[key] = norm.convert(v, key)
+    lenient = Normalizer(event.name, otlp=False, policy="str", max_depth=max_depth, keep_types=keep_types)
+    out: dict[str, Any]
+    if event.upstream is None and not keep_types:  # the native form: the shape of upstream_items, directly
+        out = {
+            "name": event.name,
+            "timestamp": format_datetime(event.timestamp),
+            "data": norm.convert(event.data, "data"),
+            "context": lenient.convert(event.context, "context"),
+        }
+        if event.extra:
+            for k, v in event.extra.items():
+                out[key_str(k)] = norm.convert(v, key_str(k))
+    else:
+        out = {}
+        for k, v in upstream_items(event):
+            key = key_str(k)
+            out[key] = (lenient if key == "context" else norm).convert(v, key)
     if include_event_id:
         out["event_id"] = event.event_id
     if include_trace and (ids := trace_ids(event)) is not None:

@@ -7,7 +7,10 @@ from typing import Any
 
 from ..core.event import Event
 from .normalize import _INT64_MAX, _INT64_MIN, DEFAULT_MAX_DEPTH, Normalizer, UnserializablePolicy, key_str
+from .otlp_wire import WireRecord
 from .shape import attribute_items
+
+SEVERITY_INFO = 9  # SeverityNumber.INFO: events are not errors
 
 
 def context_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,3 +51,21 @@ def otlp_attributes(event: Event) -> dict[str, Any]:
             norm = norm or Normalizer(event.name, otlp=True, policy="str")
             attrs[f"event.{key_str(k)}"] = norm.convert(v, key_str(k))
     return attrs
+
+
+def wire_record(event: Event, *, policy: UnserializablePolicy = "drop") -> WireRecord:
+    """The event as an OTLP ``LogRecord``'s plain fields, the same ones the log-record path gives
+    the SDK: event name, emit time (also as the observed time), INFO, body, attributes, trace ids."""
+    sc = event.span_context
+    return WireRecord(
+        event.time_ns,
+        event.time_ns,
+        SEVERITY_INFO,
+        "",
+        otlp_body(event, policy=policy),
+        otlp_attributes(event),
+        sc.trace_id if sc is not None else 0,
+        sc.span_id if sc is not None else 0,
+        int(sc.trace_flags) if sc is not None else 0,
+        event.name,
+    )

@@ -7,9 +7,10 @@ in memory, synchronously) and the isolation helpers (:func:`clean_registry`,
 
 Real local peers for tests and examples, loaded on first use and needing the ``test`` extra
 (rotel, nx-27017, grpc): an OTLP collector with a recording sink (``LocalCollector``,
-``LogSink``), a MongoDB wire-protocol server (``LocalMongo``) and a Segment-compatible HTTP
-endpoint (``SegmentEndpoint``). Everything binds to 127.0.0.1 on free ports and is stopped by
-``stop()`` or a ``with`` block.
+``LogSink``), a MongoDB wire-protocol server (``LocalMongo``), a Segment-compatible HTTP endpoint
+(``SegmentEndpoint``) and a ``redis-server`` for the event bus (``LocalRedis``, the Debian
+package). Everything binds to 127.0.0.1 on free ports and is stopped by ``stop()`` or a ``with``
+block.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from .ports import free_port, wait_for_port
 if TYPE_CHECKING:
     from .collector import LocalCollector, LogSink
     from .mongo import LocalMongo
+    from .redis import LocalRedis
     from .segment import SegmentEndpoint
 
 _LAZY = {
     "LocalCollector": ".collector",
     "LogSink": ".collector",
     "LocalMongo": ".mongo",
+    "LocalRedis": ".redis",
     "SegmentEndpoint": ".segment",
 }
 
@@ -48,6 +51,7 @@ __all__ = [
     "CapturedEvents",
     "LocalCollector",
     "LocalMongo",
+    "LocalRedis",
     "LogSink",
     "SegmentEndpoint",
     "capture_events",

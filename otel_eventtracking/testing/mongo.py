@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from .ports import free_port, wait_for_port
-from .process import ServerProcess
+from .process import LocalServer
 
 
 def nx_binary() -> str:
@@ -18,40 +16,22 @@ def nx_binary() -> str:
     return found
 
 
-class LocalMongo:
+class LocalMongo(LocalServer):
     """``nx-27017`` on 127.0.0.1. ``persistent=True`` keeps data in a file across ``stop()`` /
     ``start()`` (for outage tests); otherwise the database lives in memory."""
 
+    name = "nx-27017"
+
     def __init__(self, persistent: bool = False) -> None:
-        self.port = free_port()
-        self.workdir = Path(tempfile.mkdtemp(prefix="nx27017-"))
+        super().__init__()
         self.db = str(self.workdir / "data.db") if persistent else "memory"
-        self._process: ServerProcess | None = None
 
     @property
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?serverSelectionTimeoutMS=2000"
 
-    def start(self) -> LocalMongo:
-        if self._process is None:
-            self._process = ServerProcess(
-                [
-                    nx_binary(), "--db", self.db, "--host", "127.0.0.1", "-p", str(self.port),
-                    "--log-file", str(self.workdir / "nx.log"), "--pid-file", str(self.workdir / "nx.pid"),
-                ],
-                "nx-27017",
-            )  # fmt: skip
-        self._process.start()
-        wait_for_port(self.port, timeout=20)
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-
-    def __enter__(self) -> LocalMongo:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+    def argv(self) -> list[str]:
+        return [
+            nx_binary(), "--db", self.db, "--host", "127.0.0.1", "-p", str(self.port),
+            "--log-file", str(self.workdir / "nx.log"), "--pid-file", str(self.workdir / "nx.pid"),
+        ]  # fmt: skip

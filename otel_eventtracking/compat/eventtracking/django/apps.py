@@ -7,10 +7,12 @@ from otel_eventtracking.django import tracker as _tracker
 
 
 class EventTrackingConfig(_apps.EventTrackingConfig):
-    """``eventtracking.django`` in ``INSTALLED_APPS``: builds the default tracker from settings."""
+    """``eventtracking.django`` in ``INSTALLED_APPS``: builds the default tracker from settings, then
+    imports ``eventtracking.handlers`` (connecting the event-bus receiver), in upstream's order."""
 
     name = "eventtracking.django"
     label = "eventtracking_django"
+    handlers_module = "eventtracking.handlers"
 
     def tracker_class(self) -> type[_tracker.DjangoTracker]:
         from .django_tracker import DjangoTracker
