@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from opentelemetry import context as otel_context
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
@@ -10,8 +9,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_eventtracking.compat import uninstall
-from otel_eventtracking.core import registry
-from otel_eventtracking.pipeline.lifecycle import live_nodes
+from otel_eventtracking.testing import clean_registry as isolated_registry
+from otel_eventtracking.testing import fresh_otel_context, stopping_new_nodes
 
 
 class Recorder:
@@ -27,28 +26,21 @@ class Recorder:
 @pytest.fixture(autouse=True)
 def clean_otel_context():
     """Each test starts with an empty OTel Context (no contexts, span or baggage left over)."""
-    token = otel_context.attach(otel_context.Context())
-    yield
-    otel_context.detach(token)
+    with fresh_otel_context():
+        yield
 
 
 @pytest.fixture(autouse=True)
 def stop_new_batching_nodes():
     """Shut down the batching nodes a test made, so none outlives the servers it talked to."""
-    before = {id(n) for n in live_nodes()}
-    yield
-    for node in live_nodes():
-        if id(node) not in before:
-            node.shutdown(timeout=5)
+    with stopping_new_nodes():
+        yield
 
 
 @pytest.fixture(autouse=True)
 def clean_registry():
-    saved = dict(registry.TRACKERS)
-    registry.TRACKERS.clear()
-    yield
-    registry.reset(timeout=5)
-    registry.TRACKERS.update(saved)
+    with isolated_registry():
+        yield
     uninstall()
 
 

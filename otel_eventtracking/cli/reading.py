@@ -36,13 +36,15 @@ class LineError(EventTrackingError, ValueError):
 
 @dataclass(frozen=True)
 class EventLine:
-    """One line read: where it is, its text, and the event it holds (or why it holds none)."""
+    """One line read: where it is, its text, and the event it holds (or why it holds none);
+    ``end``: the offset in the (decompressed) stream just after the line, to resume from."""
 
     source: str
     number: int
     text: str
     event: EventView | None
     error: str | None
+    end: int = 0
 
     def location(self) -> str:
         return f"{self.source}:{self.number}"
@@ -112,16 +114,16 @@ def parse_event(text: str) -> EventView:
     raise LineError(first_error)
 
 
-def line_of(source: str, number: int, raw: bytes) -> EventLine:
+def line_of(source: str, number: int, raw: bytes, end: int = 0) -> EventLine:
     """Decode and parse one raw line (without its newline)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return EventLine(source, number, raw.decode("utf-8", "replace"), None, f"not UTF-8 text ({exc.reason})")
+        return EventLine(source, number, raw.decode("utf-8", "replace"), None, f"not UTF-8 text ({exc.reason})", end)
     try:
-        return EventLine(source, number, text, parse_event(text), None)
+        return EventLine(source, number, text, parse_event(text), None, end)
     except LineError as exc:
-        return EventLine(source, number, text, None, str(exc))
+        return EventLine(source, number, text, None, str(exc), end)
 
 
 class InputFile:
@@ -159,19 +161,25 @@ class InputFile:
         except (OSError, ValueError):
             return 0
 
-    def lines(self) -> Iterator[EventLine]:
-        """Every line to the end; a corrupt or truncated gzip stream ends it with one error line."""
-        number = 0
+    def lines(self, start: int = 0, first_number: int = 0) -> Iterator[EventLine]:
+        """Every line to the end; a corrupt or truncated gzip stream ends it with one error line.
+
+        ``start``: begin at this offset of the (decompressed) stream, a line's ``end`` from an
+        earlier read, whose number was ``first_number`` (to resume an interrupted replay)."""
+        number, offset = first_number, start
         try:
+            if start:
+                self.stream.seek(start)
             for raw in self.stream:
                 number += 1
+                offset += len(raw)
                 body = raw.rstrip(b"\r\n")
                 if not body.strip():
                     continue
                 if len(body) > _MAX_LINE:
-                    yield EventLine(self.name, number, "", None, f"line longer than {_MAX_LINE} bytes")
+                    yield EventLine(self.name, number, "", None, f"line longer than {_MAX_LINE} bytes", offset)
                     continue
-                yield line_of(self.name, number, body)
+                yield line_of(self.name, number, body, offset)
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             reason = "truncated" if isinstance(exc, EOFError) else f"corrupt ({exc})"
             yield EventLine(self.name, number + 1, "", None, f"gzip stream {reason} after line {number}")

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ..pipeline.debug import KEY_CONTEXT_FIELDS as KEY_FIELDS
 from ._common import EXIT_FAILED, EXIT_OK, CommandError, Progress
 from .reading import EventLine, EventView, InputFile, follow
 
-KEY_FIELDS = ("user_id", "username", "course_id", "org_id", "path")
 MAX_REPORTED = 20
 
 

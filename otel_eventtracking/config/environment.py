@@ -29,6 +29,7 @@ ENV_EXPORTER = "OTEL_EVENTTRACKING_EXPORTER"
 ENV_JSONL_PATH = "OTEL_EVENTTRACKING_JSONL_PATH"
 ENV_BAGGAGE_KEYS = "OTEL_EVENTTRACKING_BAGGAGE_KEYS"
 ENV_LOG_RECORDS = "OTEL_EVENTTRACKING_LOG_RECORDS"
+ENV_DEBUG = "OTEL_EVENTTRACKING_DEBUG"
 
 
 class _WhileNoSdk:
@@ -86,6 +87,17 @@ def _env_log_records() -> bool | str:
     if value in ("provider", "otlp"):
         return value
     raise ImproperlyConfigured(f"{ENV_LOG_RECORDS}={raw!r}: use true (auto), false, provider or otlp")
+
+
+def debug_requested() -> bool:
+    """``OTEL_EVENTTRACKING_DEBUG``: true for debug mode (a bad value is logged; debug stays off)."""
+    raw = os.environ.get(ENV_DEBUG, "")
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value not in ("", "0", "false", "no", "off"):
+        log.error("otel_eventtracking: %s=%r: use true or false; debug mode stays off", ENV_DEBUG, raw)
+    return False
 
 
 def _from_environment(options: dict[str, Any]) -> Tracker:

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..config.engines import build_backends, build_processors
-from ..config.environment import default_backends, tracker_from_environment
+from ..config.environment import debug_requested, default_backends, tracker_from_environment
 from ..otel import telemetry
+from ..pipeline import debug as _debug
 from ..pipeline.deadline import all_within
 from .context import DEFAULT_LOCATOR
 from .tracker import Tracker
@@ -25,6 +26,7 @@ DEFAULT_TRACKER_NAME = "default"
 TRACKERS: dict[str, Tracker] = {}
 """name -> tracker (upstream's module attribute; change it through the functions below)."""
 _lock = threading.RLock()
+_debug_env_read = False
 
 
 def _items() -> list[tuple[str, Tracker]]:
@@ -32,9 +34,22 @@ def _items() -> list[tuple[str, Tracker]]:
         return list(TRACKERS.items())
 
 
+_debug.name_trackers(_items)
+
+
+def _debug_from_environment() -> None:
+    """``OTEL_EVENTTRACKING_DEBUG``, read once: when the first tracker is registered or built."""
+    global _debug_env_read
+    if not _debug_env_read:
+        _debug_env_read = True
+        if debug_requested():
+            _debug.set_debug(True)
+
+
 def register_tracker(tracker: Tracker, name: str = DEFAULT_TRACKER_NAME) -> None:
     """Make ``tracker`` available as ``get_tracker(name)`` (upstream API: the one it replaces is
     left running; :func:`replace_tracker` shuts it down)."""
+    _debug_from_environment()
     with _lock:
         TRACKERS[name] = tracker
     telemetry.publish(_items)
@@ -42,6 +57,7 @@ def register_tracker(tracker: Tracker, name: str = DEFAULT_TRACKER_NAME) -> None
 
 def replace_tracker(tracker: Tracker, name: str = DEFAULT_TRACKER_NAME, timeout: float = 10.0) -> Tracker | None:
     """Register ``tracker`` under ``name``; the tracker it replaces (returned) is flushed and shut down."""
+    _debug_from_environment()
     with _lock:
         previous = TRACKERS.get(name)
         TRACKERS[name] = tracker
@@ -62,6 +78,7 @@ def get_tracker(name: str = DEFAULT_TRACKER_NAME) -> Tracker:
         return tracker
     if name != DEFAULT_TRACKER_NAME:
         raise KeyError(name)
+    _debug_from_environment()
     with _lock:
         tracker = TRACKERS.get(name)
         if tracker is None:
@@ -75,6 +92,7 @@ def configure(
     processors: Sequence[Any] | None = None,
     *,
     name: str = DEFAULT_TRACKER_NAME,
+    debug: bool | None = None,
     **tracker_options: Any,
 ) -> Tracker:
     """Build a tracker from upstream-format ``backends``/``processors`` (or ready objects),
@@ -83,7 +101,14 @@ def configure(
     With ``backends=None`` the default tree is used (JSON lines on stdout while no OpenTelemetry
     SDK is configured, batched). Other keyword arguments go to :class:`~otel_eventtracking.Tracker`;
     the default tracker keeps the default contexts (those request middleware enters).
+    ``debug=True`` switches debug mode on for the process (synchronous delivery, a line on stderr
+    per event emitted, filtered or dropped; see :mod:`otel_eventtracking.pipeline.debug`),
+    ``debug=False`` off; left None, ``OTEL_EVENTTRACKING_DEBUG`` decides.
     """
+    global _debug_env_read
+    if debug is not None:
+        _debug_env_read = True  # the code's choice wins over the environment
+        _debug.set_debug(debug)
     if backends is not None:
         built_backends = build_backends(backends)
     else:

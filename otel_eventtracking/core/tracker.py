@@ -18,6 +18,7 @@ from typing import Any
 from ..exceptions import ImproperlyConfigured
 from ..otel import _sdk
 from ..otel.log_records import LOG_RECORDS_BACKEND, LogRecordBackend
+from ..pipeline import debug as _debug
 from ..pipeline.routing import RoutingBackend
 from ..pipeline.stats import Counters, SummaryLog
 from .context import ContextStack, OTelContextLocator, Projection
@@ -106,6 +107,7 @@ class Tracker:
         self._emitted = itertools.count()
         self.counters = Counters()
         self._errors_reported = 0
+        _debug.track_tracker(self)  # debug mode and capture_events() tap every tracker
 
     locator_class: type[OTelContextLocator] = OTelContextLocator
     """What a tracker built without a ``context_locator`` makes its own locator from."""

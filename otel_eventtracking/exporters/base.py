@@ -10,6 +10,7 @@ from typing import Any
 from ..core.event import UNKNOWN_EVENT_TYPE, Event, coerce_event
 from ..exceptions import ImproperlyConfigured, UnserializableEventError
 from ..otel._sdk import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, record_fields
+from ..pipeline import debug as _debug
 from ..pipeline import poison
 from ..pipeline.stats import Counters, SummaryLog
 from ..records.normalize import UnserializablePolicy
@@ -72,6 +73,8 @@ class EventExporter(LogRecordExporter, abc.ABC):
         queue keeps the event in its dead-letter area."""
         self.counters.add(f"dropped.{reason}")
         self.report(f"{reason}:{event.name}", 1, message, *args)
+        if _debug.observers:
+            _debug.dropped(self, event, f"{reason}: {message % args}")
         poison.found([event], reason)
 
     def report(self, key: str, n: int, message: str, *args: object) -> None:

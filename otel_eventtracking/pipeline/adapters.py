@@ -12,6 +12,7 @@ from ..exceptions import ImproperlyConfigured, is_declined, is_emission_exit
 from ..exporters.base import EventExporter
 from ..exporters.otel import LogRecordExporterAdapter
 from ..otel import _sdk
+from . import debug as _debug
 from . import poison
 from .node import Node, Sink
 from .processor import EventProcessor
@@ -70,6 +71,8 @@ class ExporterSink(Sink):
         (an outage, a bug): the batch counts as ``failed``, and a durable queue retries it."""
         ok, exc = self._try(events)
         if exc is None:
+            if not ok and _debug.observers:
+                _debug.dropped_all(self.exporter, events, "the exporter reported a failed export")
             return ok
         if len(events) == 1:
             return self._failed(events, exc)
@@ -99,6 +102,8 @@ class ExporterSink(Sink):
         return ok
 
     def _failed(self, events: Sequence[Event], exc: Exception) -> bool:
+        if _debug.observers:
+            _debug.dropped_all(self.exporter, events, f"the exporter raised {exc!r}")
         self.exporter.counters.add("failed", len(events))
         _summary.report(f"exporter:{id(self.exporter)}", len(events), "exporter %r raised on a batch of %d: %r",
                         self.name, len(events), exc, level=logging.ERROR)  # fmt: skip
@@ -109,6 +114,8 @@ class ExporterSink(Sink):
         _summary.report(f"poison:{id(self.exporter)}:{event.name}", 1,
                         "exporter %r raised on event %r (%r); that event is set aside, the rest of its batch "
                         "is delivered", self.name, event.name, exc, level=logging.ERROR)  # fmt: skip
+        if _debug.observers:
+            _debug.dropped_all(self.exporter, [event], f"poison: the exporter raised {exc!r} on it alone")
         poison.found([event], "poison")
         return True  # isolated and counted: not a delivery failure of the batch
 
@@ -169,6 +176,8 @@ class SendSink(Sink):
                             "backend %r (%s) raised on event %r (%r)%s", self.name, name_of(type(self.backend)),
                             event.name, error, "; that event is set aside" if sent else "",
                             level=logging.ERROR)  # fmt: skip
+            if _debug.observers:
+                _debug.dropped_all(self.backend, [event], f"the backend raised {error!r}")
         if sent:
             poison.found([event for event, _ in raised], "poison")
             return True

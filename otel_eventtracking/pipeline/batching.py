@@ -19,7 +19,8 @@ from typing import Any, Literal
 
 from ..core.event import Event, coerce_event
 from ..exceptions import ConfigurationTypeError, ImproperlyConfigured
-from . import lifecycle
+from . import debug as _debug
+from . import lifecycle, poison
 from .deadline import Deadline
 from .node import Node, Sink
 from .queues import EventQueue, MemoryQueue
@@ -141,6 +142,8 @@ class BatchingRoutingBackend(Node):
             return True
         if self.closed:
             return self._drop(event, "shutdown")
+        if _debug.synchronous:
+            return self._accept_now(event)
         size = self._put(event)
         if type(size) is str:
             return self._refused(event, size)
@@ -157,6 +160,13 @@ class BatchingRoutingBackend(Node):
         ok = True
         for event in events:
             ok = self.accept(event) and ok
+        return ok
+
+    def _accept_now(self, event: Event) -> bool:
+        """Debug mode, ``capture_events(deliver=True)``: route on the caller thread, no queue."""
+        with _debug.delivery_lock, poison.keeping_aside(self.worker._set_aside):
+            ok = self.router.accept(event)
+        self.counters.add("exported" if ok else "failed")
         return ok
 
     def _refused(self, event: Event, reason: str) -> bool:
@@ -200,6 +210,8 @@ class BatchingRoutingBackend(Node):
             "spool_full": "the spool is full (spool_max_bytes)",
         }.get(reason, reason)
         _summary.report(f"{reason}:{id(self)}", 1, "event %r dropped: %s", event.name, why)
+        if _debug.observers:
+            _debug.dropped(self, event, why)
         return False
 
     # -- control ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..core.event import Event, coerce_event
 from ..exceptions import EventEmissionExit, is_emission_exit
+from . import debug as _debug
 from .adapters import DictProcessors, Step, adapt_backend, build_steps, name_of
 from .deadline import all_within
 from .node import Node, Sink
@@ -76,18 +77,23 @@ class RoutingBackend(Node):
                 result = step.process(event)
             except Exception as exc:
                 if is_emission_exit(exc):
-                    self.counters.add("filtered")
+                    self._filtered(event, step)
                     return None
                 self._processor_failed(step, event)
                 continue
             if result is None:
-                self.counters.add("filtered")
+                self._filtered(event, step)
                 return None
             if type(result) is not Event:
                 self._processor_failed(step, event, f"returned {type(result).__name__}, not an Event")
                 continue
             event = result
         return event
+
+    def _filtered(self, event: Event, step: object) -> None:
+        self.counters.add("filtered")
+        if _debug.observers:  # debug mode, capture_events(): say where and by what
+            _debug.filtered(self, event, step)
 
     def _processor_failed(self, step: object, event: Event, why: str = "") -> None:
         self.counters.add("processor_errors")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pty
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -85,6 +86,28 @@ OPENEDX_LINES = [
     '"username": "learner42", "event_source": "browser", "context": {"user_id": 42}, '
     '"event": "{\\"id\\": \\"intro-video\\", \\"currentTime\\": 12.5}"}',
 ]
+
+
+def stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """Run the command with stderr on a pseudo-terminal; (status, stdout, what the terminal showed)."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "otel_eventtracking.cli", *args], cwd=ROOT,
+                               env=cli_env(OTEL_EVENTTRACKING_PROGRESS_AFTER="0"), stdout=subprocess.PIPE,
+                               stderr=slave)  # fmt: skip
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out = process.stdout.read() if process.stdout else b""
+    status = process.wait(timeout=120)
+    os.close(master)
+    return status, out.decode(), shown.decode(errors="replace")
 
 
 @pytest.fixture

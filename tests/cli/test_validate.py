@@ -4,13 +4,17 @@ a real terminal (a pty); ``catalog`` given a path to a ``.py`` file."""
 from __future__ import annotations
 
 import gzip
-import os
-import pty
-import subprocess
-import sys
 import time
 
-from .conftest import EXAMPLE, OPENEDX_LINES, ROOT, cli_env, run_cli, sample_events, write_jsonl, write_tracking_log
+from .conftest import (
+    EXAMPLE,
+    OPENEDX_LINES,
+    run_cli,
+    sample_events,
+    stderr_on_a_terminal,
+    write_jsonl,
+    write_tracking_log,
+)
 
 CATALOG = ["--catalog", "examples/catalog_example/events.py", "--catalog", "examples/catalog_example/declarations.yaml"]
 
@@ -84,32 +88,10 @@ def test_usage_errors_exit_2(tmp_path, jsonl_file):
         assert "Traceback" not in result.stderr
 
 
-def _stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:
-    """Run the command with stderr on a pseudo-terminal; (status, stdout, what the terminal showed)."""
-    master, slave = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "otel_eventtracking.cli", *args], cwd=ROOT,
-                               env=cli_env(OTEL_EVENTTRACKING_PROGRESS_AFTER="0"), stdout=subprocess.PIPE,
-                               stderr=slave)  # fmt: skip
-    os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        shown += chunk
-    out = process.stdout.read() if process.stdout else b""
-    status = process.wait(timeout=120)
-    os.close(master)
-    return status, out.decode(), shown.decode(errors="replace")
-
-
 def test_progress_line_only_on_a_terminal(tmp_path):
     path = write_jsonl(tmp_path / "many.jsonl", [e for e in sample_events(30000) if e.name != "edx.problem.check"])
     started = time.monotonic()
-    status, out, shown = _stderr_on_a_terminal("validate", str(path), *CATALOG)
+    status, out, shown = stderr_on_a_terminal("validate", str(path), *CATALOG)
     assert status == 0, shown
     assert "validating [" in shown and "\r" in shown and "%" in shown
     assert shown.endswith("\r")  # erased at the end: the table stays clean
