@@ -18,6 +18,7 @@ from typing import Any
 from ..exceptions import ImproperlyConfigured
 from ..otel import _sdk
 from ..otel.log_records import LOG_RECORDS_BACKEND, LogRecordBackend
+from ..pipeline.reentry import entry_point
 from ..pipeline.routing import RoutingBackend
 from ..pipeline.stats import Counters, SummaryLog
 from .context import ContextStack, OTelContextLocator, Projection
@@ -164,6 +165,7 @@ class Tracker:
             self.exit_context(context_name)
 
     # -- emitting ---------------------------------------------------------------------------------
+    @entry_point
     def emit(self, name: str | None = None, data: Any = None) -> None:
         """Emit an event: ``name`` (default ``"unknown"``) and ``data`` (default ``{}``).
 

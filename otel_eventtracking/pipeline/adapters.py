@@ -12,6 +12,7 @@ from ..exceptions import ImproperlyConfigured, is_declined, is_emission_exit
 from ..exporters.base import EventExporter
 from ..exporters.otel import LogRecordExporterAdapter
 from ..otel import _sdk
+from .locks import ReentrantCall
 from .node import Node, Sink
 from .processor import EventProcessor
 from .stats import Counters, SummaryLog
@@ -65,6 +66,9 @@ class ExporterSink(Sink):
     def deliver(self, events: Sequence[Event]) -> bool:
         try:
             return self.exporter.export_events(events) is _sdk.SUCCESS
+        except ReentrantCall:  # a signal handler or a re-entered pipeline met the exporter's held lock
+            self.exporter.counters.add("dropped.reentrant", len(events))
+            return False
         except Exception:
             self.exporter.counters.add("failed", len(events))
             _summary.report(f"exporter:{id(self.exporter)}", len(events), "exporter %r raised; its events are lost",
