@@ -21,7 +21,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from ..exceptions import ConfigurationTypeError
+from ..exceptions import ConfigurationTypeError, ImproperlyConfigured
 
 Check = Callable[[Any], bool | None]  # True/False, or None when the annotation cannot be checked
 _CONTAINERS = (list, tuple, set, frozenset, abc.Sequence, abc.Iterable, abc.Collection, abc.Set)
@@ -61,7 +61,8 @@ def _check_for(hint: Any) -> Check:
     if origin is abc.Callable or hint is abc.Callable:
         return callable
     if origin in _CONTAINERS or hint in _CONTAINERS:
-        return lambda value: isinstance(value, abc.Iterable) and not isinstance(value, str | bytes)
+        # a single string: left to the constructor, whose message says to wrap it in a list
+        return lambda value: None if isinstance(value, str | bytes) else isinstance(value, abc.Iterable)
     if origin in (dict, abc.Mapping, abc.MutableMapping) or hint in (dict, abc.Mapping):
         return _is(abc.Mapping)
     if hint is os.PathLike or origin is os.PathLike:
@@ -117,6 +118,20 @@ def _checks_of(init: Callable[..., Any]) -> dict[str, tuple[Check, Any]]:
     return out
 
 
+def _refuse(init: Callable[..., None], obj: Any, args: Any, kwargs: Any, message: str) -> None:
+    """Raise ConfigurationTypeError: with the constructor's own message when it has a check of its
+    own for this option (it raises ImproperlyConfigured), else with ``message``."""
+    try:
+        init(obj, *args, **kwargs)
+    except ConfigurationTypeError:
+        raise
+    except ImproperlyConfigured as exc:
+        raise ConfigurationTypeError(f"{message}: {exc}") from exc
+    except Exception as exc:
+        raise ConfigurationTypeError(message) from exc
+    raise ConfigurationTypeError(message)
+
+
 def checked(init: Callable[..., None]) -> Callable[..., None]:
     """Wrap a constructor: each option given is checked against its annotation first."""
     signature = inspect.signature(init)
@@ -140,9 +155,8 @@ def checked(init: Callable[..., None]) -> Callable[..., None]:
             if name in plain and name in checks:
                 check, hint = checks[name]
                 if check(value) is False:
-                    raise ConfigurationTypeError(
-                        f"{type(self).__name__} option {name!r} must be {_describe(hint)}, got {_shown(value)}"
-                    )
+                    _refuse(init, self, args, kwargs, f"{type(self).__name__} option {name!r} must be "
+                            f"{_describe(hint)}, got {_shown(value)}")  # fmt: skip
         return init(self, *args, **kwargs)
 
     return wrapper

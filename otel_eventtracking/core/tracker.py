@@ -21,6 +21,7 @@ from ..otel.log_records import LOG_RECORDS_BACKEND, LogRecordBackend
 from ..pipeline.reentry import entry_point
 from ..pipeline.routing import RoutingBackend
 from ..pipeline.stats import Counters, SummaryLog
+from ..records.normalize import printable
 from .context import ContextStack, OTelContextLocator, Projection
 from .event import _EMPTY, UNKNOWN_EVENT_TYPE, Event, snapshot
 
@@ -179,7 +180,8 @@ class Tracker:
             self._accept(event)
         except Exception:
             self.counters.add("dropped.emit_error")
-            _summary.report("emit", 1, "emit(%r) failed; the event is lost", name, level=logging.ERROR, exc_info=True)
+            _summary.report("emit", 1, "emit(%s) failed; the event is lost", printable(name, repr)[:200],
+                            level=logging.ERROR, exc_info=True)  # fmt: skip
 
     def _event(self, name: Any, data: Any) -> Event:
         current = _current_context()

@@ -78,7 +78,7 @@ def _streamed_in_context(response: HttpResponseBase, scope: object) -> HttpRespo
         and getattr(response, "streaming", False)
         and getattr(response, "file_to_stream", None) is None
     ):
-        response.streaming_content = stream_in_request_context(response.streaming_content)  # type: ignore[attr-defined]
+        response.streaming_content = stream_in_request_context(response.streaming_content)
     return response
 
 

@@ -260,7 +260,7 @@ async def _each_in_async(context: contextvars.Context, chunks: Any) -> AsyncIter
     loop = asyncio.get_running_loop()
     while True:
         try:
-            yield await loop.create_task(anext(iterator), context=context)  # type: ignore[arg-type]
+            yield await loop.create_task(anext(iterator), context=context)
         except StopAsyncIteration:
             return
 

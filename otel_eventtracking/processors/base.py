@@ -12,6 +12,7 @@ from ..exceptions import EventEmissionExit
 from ..otel._sdk import LogRecordProcessor, ReadWriteLogRecord
 from ..pipeline.processor import EventProcessor
 from ..pipeline.stats import Counters, SummaryLog
+from ..records.normalize import printable
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
@@ -20,7 +21,7 @@ _summary = SummaryLog(log)
 def _unjudged(counters: Counters, owner: object, name: object) -> None:
     counters.add("dropped.unjudged")
     _summary.report(f"unjudged:{id(owner)}", 1, "%r could not judge the event name %r: the event is dropped "
-                    "(filters fail closed)", owner, name)  # fmt: skip
+                    "(filters fail closed)", owner, printable(name, repr)[:200])  # fmt: skip
 
 
 def _event_name(event: Event) -> str | None:

@@ -58,10 +58,13 @@ def _max_int_bits() -> int:
 _MAX_INT_BITS = _max_int_bits()
 
 
-def printable(value: Any) -> str:
-    """``str(value)``, or a placeholder naming its type when its ``__str__`` raises."""
+def printable(value: Any, form: Callable[[Any], str] = str) -> str:
+    """``str(value)`` (or ``form(value)``, e.g. ``repr``), or a placeholder naming its type when
+    that raises (a hostile ``__str__``, an int too long for text): safe in log arguments."""
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        return f"<int of {value.bit_length()} bits>"
     try:
-        return str(value)
+        return form(value)
     except Exception:
         return f"<unprintable {type(value).__name__}>"
 
@@ -140,13 +143,14 @@ class Normalizer:
             items = list(value.items())
         except Exception as exc:  # a mapping that cannot even be read
             return self._reject(value, path, f"cannot be read ({type(exc).__name__}: {printable(exc)})")
-        out = {key_str(k): self.convert(v, f"{path}.{key_str(k)}", depth + 1) for k, v in items}
+        keys = [key_str(k) for k, _ in items]
+        values = [self.convert(v, f"{path}.{key}", depth + 1) for key, (_, v) in zip(keys, items, strict=True)]
+        out = dict(zip(keys, values, strict=True))
         if len(out) == len(items):
             return out
         out = {}  # two keys became one string: keep every value; string keys keep their names
         claimed = {k for k, _ in items if type(k) is str}
-        for k, v in items:
-            key = key_str(k)
+        for (k, _), key, value in zip(items, keys, values, strict=True):
             if key in out or (type(k) is not str and key in claimed):
                 base = f"{key}~{type(k).__name__}"
                 key, n = base, 2
@@ -154,7 +158,7 @@ class Normalizer:
                     key, n = f"{base}{n}", n + 1
                 if self.on_collision is not None:
                     self.on_collision(f"{path}.{key}")
-            out[key] = self.convert(v, f"{path}.{key}", depth + 1)
+            out[key] = value
         return out
 
     def _huge(self, value: int, path: str) -> Any:
