@@ -4,8 +4,10 @@ Config keys mirror the Django settings: ``EVENT_TRACKING_ENABLED``, ``EVENT_TRAC
 ``EVENT_TRACKING_PROCESSORS``, ``EVENT_TRACKING_TRACKER_OPTIONS`` (read by ``init_app``; a bad
 value raises there, naming the key), ``EVENT_TRACKING_IP_HEADER`` and
 ``EVENT_TRACKING_TRUSTED_PROXIES``. Each request runs inside the ``edx.request`` context, built by
-the same code as Django's, entered in a ``before_request`` hook and exited in a
-``teardown_request`` hook (which Flask runs on errors too).
+the same code as Django's, entered in a ``before_request`` hook; a ``teardown_request`` hook (which
+Flask runs on errors too) restores the thread's contexts exactly as they were before the request,
+whatever the view left entered. A streamed body is produced in a copy of the request's contexts
+(an ``after_request`` hook wraps it), after the request itself was torn down.
 
 The hooks are put in place when the app serves its first request, just inside the hooks of
 ``opentelemetry-instrumentation-flask`` if present, whichever was set up first: so the
@@ -20,15 +22,16 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, Response, g, request, session
 
-from .core.tracker import Tracker
 from .instrumentation.request_context import (
     RequestContextOptions,
+    RequestScope,
     User,
     build_request_context,
     enter_request_context,
     exit_request_context,
+    stream_in_request_context,
 )
 from .instrumentation.settings import install_from_settings
 
@@ -41,8 +44,16 @@ UserGetter = Callable[[], User | None]
 """Returns ``(user_id, username)`` for an authenticated user of the current request, else None."""
 
 
+_OTEL_FLASK = "opentelemetry.instrumentation.flask"
+
+
 def _insert_after(funcs: list[Callable[..., Any]], anchor: object, hook: Callable[..., Any]) -> None:
-    position = next((i + 1 for i, f in enumerate(funcs) if f is anchor), 0)
+    """Put ``hook`` just after the instrumentation's own hook (``anchor``, or found by its module:
+    the instrumented Flask class does not keep its teardown hook on the app), else first. Flask
+    runs teardown hooks in reverse: ours then restores the contexts before theirs detach the span."""
+    position = next((i + 1 for i, f in enumerate(funcs) if f is anchor), None)
+    if position is None:
+        position = next((i + 1 for i, f in enumerate(funcs) if getattr(f, "__module__", "") == _OTEL_FLASK), 0)
     funcs.insert(position, hook)
 
 
@@ -78,6 +89,7 @@ class _RequestHooks:
                 getattr(app, "_teardown_request", None),
                 self.teardown_request,
             )
+            app.after_request_funcs.setdefault(None, []).insert(0, self.after_request)
             self.placed = True
 
     def remove(self) -> None:
@@ -92,6 +104,9 @@ class _RequestHooks:
             teardown = self.app.teardown_request_funcs.get(None, [])
             if self.teardown_request in teardown:
                 teardown.remove(self.teardown_request)
+            after = self.app.after_request_funcs.get(None, [])
+            if self.after_request in after:
+                after.remove(self.after_request)
             self.placed = False
 
     def _user(self) -> User | None:
@@ -116,9 +131,15 @@ class _RequestHooks:
     def before_request(self) -> None:
         setattr(g, _G_KEY, enter_request_context(self._values))
 
+    def after_request(self, response: Response) -> Response:
+        """A streamed body runs after the teardown restored the contexts: give it their copy."""
+        if response.is_streamed and g.get(_G_KEY) is not None:
+            response.response = stream_in_request_context(response.response)
+        return response
+
     def teardown_request(self, exc: BaseException | None = None) -> None:
-        tracker: Tracker | None = g.pop(_G_KEY, None)
-        exit_request_context(tracker)
+        scope: RequestScope | None = g.pop(_G_KEY, None)
+        exit_request_context(scope)
 
 
 def _wrap_wsgi_app(app: Flask, hooks: _RequestHooks) -> None:

@@ -92,13 +92,13 @@ def test_importing_the_package_starts_nothing():
         import otel_eventtracking
         from otel_eventtracking.core import event
         from otel_eventtracking.otel import telemetry
-        from otel_eventtracking.pipeline import lifecycle
+        from otel_eventtracking.pipeline import locks
         assert threading.active_count() == threads, "a thread started at import"
         assert atexit._ncallbacks() == callbacks, "an exit hook was registered at import"
-        assert not lifecycle._hooks_installed and not event._fork_hooked and not telemetry._installed
+        assert not locks._installed and not event._fork_hooked and not telemetry._installed
         t = otel_eventtracking.configure()
         t.emit("x")
-        assert lifecycle._hooks_installed and telemetry._installed and atexit._ncallbacks() > callbacks
+        assert locks._installed and telemetry._installed and atexit._ncallbacks() > callbacks
         print("ok")
         """
     )

@@ -20,11 +20,14 @@ from opentelemetry import baggage, trace
 from opentelemetry import context as otel_context
 
 from ..otel import _sdk
-from ..pipeline.stats import SummaryLog
+from ..pipeline.stats import Counters, SummaryLog
 from .event import snapshot
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
+counters = Counters()
+"""``unreadable`` (contexts entered empty: reading them raised), ``projection_errors`` (values not
+copied to baggage: a key or value raised)."""
 
 # W3C baggage limits: 4096 bytes per entry, 180 entries, 8192 bytes per header.
 BAGGAGE_MAX_ENTRY = 4096
@@ -80,15 +83,33 @@ class ContextStack:
 
 def _as_values(name: str, ctx: Any) -> dict[str, Any]:
     if isinstance(ctx, Mapping):
-        return snapshot(dict(ctx))
+        return _read(name, ctx)
     if isinstance(ctx, Iterable) and not isinstance(ctx, str | bytes):
         try:
-            return snapshot(dict(ctx))
+            pairs = dict(ctx)
         except (TypeError, ValueError):
             pass
+        except Exception:  # its iteration raised: unreadable, as a broken mapping is
+            return _read(name, None)
+        else:
+            return _read(name, pairs)
     raise TypeError(
         f"context {name!r} must be a mapping of keys to values (e.g. {{'user_id': 42}}), got {type(ctx).__name__}"
     )
+
+
+def _read(name: str, ctx: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A snapshot of the context's values; a mapping that raises when read (its iteration, a nested
+    mapping's) is entered empty, counted (``unreadable``) and logged: entering never fails."""
+    if ctx is not None:
+        try:
+            return snapshot(dict(ctx))
+        except Exception:
+            pass
+    counters.add("unreadable")
+    _summary.report(f"unreadable:{name}", 1, "context %r could not be read; entered without values", name,
+                    exc_info=True)  # fmt: skip
+    return {}
 
 
 def _baggage_value(key: str, value: Any) -> str | None:
@@ -150,6 +171,17 @@ def _set_baggage(
     return ctx
 
 
+def _baggage_or_not(
+    ctx: otel_context.Context, keys: Iterable[str], merged: Mapping[str, Any], projection: Projection
+) -> otel_context.Context:
+    try:
+        return _set_baggage(ctx, keys, merged, projection)
+    except Exception:  # a hostile key (its __eq__ raised): no baggage for this context, never an error
+        counters.add("projection_errors")
+        _summary.report("baggage-error", 1, "context values not set as baggage", exc_info=True)
+        return ctx
+
+
 EMPTY_STACK = ContextStack(())
 
 
@@ -189,7 +221,7 @@ class OTelContextLocator:
         new_stack = ContextStack(frames)
         new_ctx = otel_context.set_value(self.key, new_stack, current)
         if projection.baggage_keys:
-            new_ctx = _set_baggage(new_ctx, values, new_stack.merged, projection)
+            new_ctx = _baggage_or_not(new_ctx, values, new_stack.merged, projection)
         frame.attached = new_ctx
         frame.token = otel_context.attach(new_ctx)
         if projection.span_attributes and values:
@@ -215,7 +247,7 @@ class OTelContextLocator:
         new_stack = ContextStack(tuple(f for f in stack.frames if f.name != name))
         new_ctx = otel_context.set_value(self.key, new_stack, current)
         if self.projection.baggage_keys:
-            new_ctx = _set_baggage(new_ctx, removed.values, new_stack.merged, self.projection)
+            new_ctx = _baggage_or_not(new_ctx, removed.values, new_stack.merged, self.projection)
         removed.attached = None
         otel_context.attach(new_ctx)
 

@@ -19,8 +19,10 @@ from ..exceptions import ImproperlyConfigured
 from ..otel import _sdk
 from ..otel.log_records import LOG_RECORDS_BACKEND, LogRecordBackend
 from ..pipeline import debug as _debug
+from ..pipeline.reentry import entry_point
 from ..pipeline.routing import RoutingBackend
 from ..pipeline.stats import Counters, SummaryLog
+from ..records.normalize import printable
 from .context import ContextStack, OTelContextLocator, Projection
 from .event import _EMPTY, UNKNOWN_EVENT_TYPE, Event, snapshot
 
@@ -178,6 +180,7 @@ class Tracker:
             self.exit_context(context_name)
 
     # -- emitting ---------------------------------------------------------------------------------
+    @entry_point
     def emit(self, name: str | None = None, data: Any = None) -> None:
         """Emit an event: ``name`` (default ``"unknown"``) and ``data`` (default ``{}``).
 
@@ -199,7 +202,8 @@ class Tracker:
             self._accept(event)
         except Exception:
             self.counters.add("dropped.emit_error")
-            _summary.report("emit", 1, "emit(%r) failed; the event is lost", name, level=logging.ERROR, exc_info=True)
+            _summary.report("emit", 1, "emit(%s) failed; the event is lost", printable(name, repr)[:200],
+                            level=logging.ERROR, exc_info=True)  # fmt: skip
 
     def _event(self, name: Any, data: Any) -> Event:
         current = _current_context()

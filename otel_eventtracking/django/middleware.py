@@ -12,8 +12,10 @@ the user they attach)::
     ]
 
 The context lives in the OpenTelemetry Context of the request's thread or task, so concurrent
-requests never see each other's values, and it is exited when the response is returned or an
-exception leaves the middleware. Values entered while a server span is active (the
+requests never see each other's values. When the response is returned or an exception leaves
+the middleware, the thread's (or task's) contexts are restored exactly as they were before the
+request, whatever the view entered and left behind; a streaming body is produced in the
+request's contexts, in a context of its own, after the request ended. Values entered while a server span is active (the
 ``opentelemetry-instrumentation-django`` middleware, placed before this one) also become
 attributes of that span.
 """
@@ -34,6 +36,7 @@ from ..instrumentation.request_context import (
     build_request_context,
     enter_request_context,
     exit_request_context,
+    stream_in_request_context,
 )
 from ..pipeline.stats import SummaryLog
 
@@ -66,6 +69,17 @@ async def _async_user(request: HttpRequest) -> User | None:
     if not hasattr(request, "user"):
         return None
     return await sync_to_async(_sync_user)(request)  # Django 4.2: request.user may query the database
+
+
+def _streamed_in_context(response: HttpResponseBase, scope: object) -> HttpResponseBase:
+    """A streaming body runs after the request's contexts are restored: give it their copy."""
+    if (
+        scope is not None
+        and getattr(response, "streaming", False)
+        and getattr(response, "file_to_stream", None) is None
+    ):
+        response.streaming_content = stream_in_request_context(response.streaming_content)
+    return response
 
 
 class RequestContextMiddleware:
@@ -110,21 +124,21 @@ class RequestContextMiddleware:
             return self.__acall__(request)
         if not self.active():
             return self.get_response(request)
-        tracker = enter_request_context(lambda: self.request_context(request, _sync_user(request)))
+        scope = enter_request_context(lambda: self.request_context(request, _sync_user(request)))
         try:
-            return self.get_response(request)
+            return _streamed_in_context(self.get_response(request), scope)
         finally:
-            exit_request_context(tracker)
+            exit_request_context(scope)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         if not self.active():
             return await self.get_response(request)
         user = await _async_user(request)
-        tracker = enter_request_context(lambda: self.request_context(request, user))
+        scope = enter_request_context(lambda: self.request_context(request, user))
         try:
-            return await self.get_response(request)
+            return _streamed_in_context(await self.get_response(request), scope)
         finally:
-            exit_request_context(tracker)
+            exit_request_context(scope)
 
 
 class InstrumentedRequestContextMiddleware(RequestContextMiddleware):

@@ -8,12 +8,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..core.event import UNKNOWN_EVENT_TYPE, Event, coerce_event
+from ..core.options import check_subclass_options, checked
 from ..exceptions import ImproperlyConfigured, UnserializableEventError
 from ..otel._sdk import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, record_fields
 from ..pipeline import debug as _debug
 from ..pipeline import poison
 from ..pipeline.stats import Counters, SummaryLog
-from ..records.normalize import UnserializablePolicy
+from ..records.normalize import UnserializablePolicy, printable
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
@@ -40,9 +41,15 @@ class EventExporter(LogRecordExporter, abc.ABC):
     log record becomes an Event: body -> data, attributes -> context), the upstream ``send``
     (one event dict), counters (``exported``, ``failed``, ``dropped.<reason>``) and the
     ``unserializable`` policy: ``"drop"`` counts and logs an event that cannot be written,
-    ``"str"`` writes ``str(value)`` for the offending values instead.
+    ``"str"`` writes ``str(value)`` for the offending values instead. Constructor options of this
+    library's exporters are type-checked from their annotations (``ConfigurationTypeError``).
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_subclass_options(cls)
+
+    @checked
     def __init__(self, *, unserializable: UnserializablePolicy = "drop") -> None:
         if unserializable not in ("drop", "str"):
             raise ImproperlyConfigured(f"unserializable must be 'drop' or 'str', got {unserializable!r}")
@@ -91,7 +98,8 @@ class EventExporter(LogRecordExporter, abc.ABC):
                 converted = convert(event)
             except UnserializableEventError as exc:
                 self.drop(event, "unserializable", "event %r not exported: %s", event.name, exc)
-            except Exception as exc:
-                self.drop(event, "poison", "event %r not exported: converting it raised %r", event.name, exc)
+            except Exception as exc:  # a hostile value (its __str__, __eq__, __len__... raised): this event only
+                self.drop(event, "poison", "event %r not exported: converting it raised %s: %s",
+                          event.name, type(exc).__name__, printable(exc))  # fmt: skip
             else:
                 yield event, converted

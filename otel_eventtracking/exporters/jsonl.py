@@ -14,13 +14,13 @@ import contextlib
 import logging
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from typing import IO
 
 from ..core.event import Event
 from ..exceptions import EventTrackingError, ImproperlyConfigured
 from ..otel._sdk import LogRecordExportResult
+from ..pipeline.locks import fork_safe_lock
 from ..records.json import json_line
 from ..records.normalize import UnserializablePolicy
 from .base import FAILURE, SUCCESS, EventExporter
@@ -120,7 +120,7 @@ class JsonLinesExporter(EventExporter):
         self.reopen = reopen
         self.max_bytes = max_bytes
         self.backup_count = backup_count
-        self._lock = threading.Lock()
+        self._lock = fork_safe_lock()  # renewed in a forked child
 
     def format(self, event: Event) -> str:
         return json_line(event, compact=True, policy=self.unserializable, include_trace=self.include_trace_context,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 from ..core.event import Event
 from ..otel._sdk import LogRecordExportResult
+from ..pipeline.locks import fork_safe_lock
 from .base import SUCCESS, EventExporter
 
 
@@ -16,7 +16,7 @@ class InMemoryExporter(EventExporter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._lock = threading.Lock()
+        self._lock = fork_safe_lock()  # renewed in a forked child
         self._events: list[Event] = []
 
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:

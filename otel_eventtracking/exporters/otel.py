@@ -9,6 +9,7 @@ from typing import Any
 from ..core.event import Event
 from ..otel import _sdk
 from ..otel._sdk import Logger, LoggerProvider, LogRecordExporter, LogRecordExportResult, Resource
+from ..pipeline.locks import fork_safe_lock
 from ..records.normalize import UnserializablePolicy
 from ..records.otlp import otlp_attributes, otlp_body
 from .base import FAILURE, SUCCESS, EventExporter
@@ -35,7 +36,7 @@ class LoggerProviderExporter(EventExporter):
         self.logger_provider = logger_provider
         self.schema_url = schema_url
         self._loggers: dict[int, tuple[LoggerProvider, Logger]] = {}
-        self._lock = threading.Lock()
+        self._lock = fork_safe_lock()  # renewed in a forked child
 
     def _logger(self) -> Logger | None:
         provider = _sdk.resolve_provider(self.logger_provider)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import os
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 from ..core.event import Event
 from ..exceptions import ImproperlyConfigured
 from ..otel._sdk import LogRecordExportResult
+from ..pipeline.locks import fork_safe_lock
 from ..records.json import json_record
 from ..records.normalize import UnserializablePolicy
 from .base import FAILURE, SUCCESS, EventExporter
@@ -97,7 +97,7 @@ class SegmentExporter(EventExporter):
             "gzip": gzip,
         }
         self._client: Client | None = None
-        self._lock = threading.Lock()
+        self._lock = fork_safe_lock()  # renewed in a forked child
         self._accepted = 0
         self._failed = 0
 

@@ -3,25 +3,37 @@
 Frameworks hand over their WSGI-style ``environ`` (Django's ``request.META`` has the same keys,
 under WSGI and ASGI alike) plus what only they know (path, session key, user); this module
 decides the keys and values, so Django and Flask produce identical contexts. The context is
-entered on the default tracker for the duration of the request and always exited.
+entered on the default tracker for the duration of the request, and at its end the thread's
+OpenTelemetry Context (and an upstream-style locator's contexts) is restored exactly as it was
+before the request: a view that entered a context and never exited it (or attached a span and
+never detached it) cannot leak it into the next request served by the same thread.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from opentelemetry import context as otel_context
 
 from ..core.registry import get_tracker
 from ..core.tracker import Tracker
 from ..exceptions import ImproperlyConfigured
-from ..pipeline.stats import SummaryLog
+from ..otel import _sdk
+from ..pipeline.stats import Counters, SummaryLog
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
+counters = Counters()
+"""``restored`` (requests whose context was restored exactly), ``restored.by_name`` (the token
+could not be used: only the request context was exited), ``leaked_contexts`` (contexts a view
+left entered, removed at the end of its request)."""
 
 REQUEST_CONTEXT_NAME = "edx.request"
 """The context name edx-platform uses, so existing processors and dashboards keep working."""
@@ -163,31 +175,101 @@ def build_request_context(
     return values
 
 
-def enter_request_context(build: Callable[[], Mapping[str, Any]]) -> Tracker | None:
-    """Enter the context ``build()`` returns on the default tracker; the tracker to exit it on.
+class RequestScope:
+    """What :func:`enter_request_context` captured at the start of a request, to restore at its end."""
+
+    __slots__ = ("before", "saved", "token", "tracker")
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+        # Attaching the current Context again gives a token that resets the thread (or task) to it.
+        self.token = otel_context.attach(_sdk.current_context())
+        located = tracker.located_context
+        self.before = tuple(located)
+        # An upstream-style locator (not on the OTel Context): its contexts are put back by name.
+        self.saved: dict[str, Any] | None = None if tracker._native is not None else dict(located)
+
+    def restore(self) -> None:
+        """Put back the contexts as they were before the request, whatever the view left."""
+        located = self.tracker.located_context
+        leaked = [n for n in located if n != REQUEST_CONTEXT_NAME and n not in self.before]
+        if _sdk.reset_token(self.token):
+            counters.add("restored")
+        else:  # another contextvars Context than the one of the request start: exit ours by name
+            counters.add("restored.by_name")
+            try:
+                self.tracker.exit_context(REQUEST_CONTEXT_NAME)
+            except KeyError:
+                log.debug("request context %r was already exited by the application", REQUEST_CONTEXT_NAME)
+        if self.saved is not None:
+            for name in [n for n in located if n not in self.saved]:
+                del located[name]
+            for name, values in self.saved.items():
+                located[name] = values
+        if leaked:
+            counters.add("leaked_contexts", len(leaked))
+            _summary.report("leaked", len(leaked), "a view left context(s) %s entered; removed at the end of its "
+                            "request", leaked, level=logging.INFO)  # fmt: skip
+
+
+def enter_request_context(build: Callable[[], Mapping[str, Any]]) -> RequestScope | None:
+    """Enter the context ``build()`` returns on the default tracker; the scope to end it with.
 
     Never raises: a failure (a broken user lookup, a tracker that cannot be built) is logged and
     the request goes on without a context (returns None).
     """
+    scope: RequestScope | None = None
     try:
-        tracker = get_tracker()
-        tracker.enter_context(REQUEST_CONTEXT_NAME, build())
+        scope = RequestScope(get_tracker())
+        scope.tracker.enter_context(REQUEST_CONTEXT_NAME, build())
     except Exception:
         _summary.report("enter", 1, "request context not entered", level=logging.ERROR, exc_info=True)
+        if scope is not None:
+            exit_request_context(scope)
         return None
-    return tracker
+    return scope
 
 
-def exit_request_context(tracker: Tracker | None) -> None:
-    """Exit the request context entered by :func:`enter_request_context` (no-op for None).
-
-    Tolerates application code that already exited it, so that the response is never lost.
-    """
-    if tracker is None:
+def exit_request_context(scope: RequestScope | None) -> None:
+    """End the request begun by :func:`enter_request_context` (no-op for None): the contexts are
+    restored exactly as they were before it. Never raises, so the response is never lost."""
+    if scope is None:
         return
     try:
-        tracker.exit_context(REQUEST_CONTEXT_NAME)
-    except KeyError:
-        log.debug("request context %r was already exited by the application", REQUEST_CONTEXT_NAME)
+        scope.restore()
     except Exception:
-        _summary.report("exit", 1, "request context not exited cleanly", level=logging.ERROR, exc_info=True)
+        _summary.report("exit", 1, "request context not restored cleanly", level=logging.ERROR, exc_info=True)
+
+
+def _each_in(context: contextvars.Context, chunks: Iterable[Any]) -> Iterator[Any]:
+    iterator = iter(chunks)
+    try:
+        while True:
+            try:
+                yield context.run(next, iterator)
+            except StopIteration:
+                return
+    finally:
+        close = getattr(iterator, "close", None)
+        if callable(close):
+            context.run(close)
+
+
+async def _each_in_async(context: contextvars.Context, chunks: Any) -> AsyncIterator[Any]:
+    iterator = aiter(chunks)
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            yield await loop.create_task(anext(iterator), context=context)
+        except StopAsyncIteration:
+            return
+
+
+def stream_in_request_context(chunks: Any) -> Any:
+    """Wrap a streaming response body so that it is produced in the request's contexts (as they
+    are now, at the end of the view) even though the server iterates it after the request ended;
+    what it enters stays within the stream and never reaches the server's thread."""
+    context = contextvars.copy_context()
+    if hasattr(chunks, "__aiter__"):
+        return _each_in_async(context, chunks)
+    return _each_in(context, chunks)

@@ -14,6 +14,7 @@ from ..exporters.otel import LogRecordExporterAdapter
 from ..otel import _sdk
 from . import debug as _debug
 from . import poison
+from .locks import ReentrantCall
 from .node import Node, Sink
 from .processor import EventProcessor
 from .stats import Counters, SummaryLog
@@ -87,6 +88,9 @@ class ExporterSink(Sink):
     def _try(self, events: Sequence[Event]) -> tuple[bool, Exception | None]:
         try:
             return self.exporter.export_events(events) is _sdk.SUCCESS, None
+        except ReentrantCall:  # a signal handler or a re-entered pipeline met the exporter's held lock
+            self.exporter.counters.add("dropped.reentrant", len(events))
+            return False, None
         except Exception as exc:
             return False, exc
 

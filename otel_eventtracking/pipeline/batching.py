@@ -24,6 +24,7 @@ from . import lifecycle, poison
 from .deadline import Deadline
 from .node import Node, Sink
 from .queues import EventQueue, MemoryQueue
+from .reentry import entry_point, must_not_wait
 from .routing import RoutingBackend
 from .spool import FsyncPolicy, Spool
 from .spool_queue import SpoolQueue
@@ -135,6 +136,7 @@ class BatchingRoutingBackend(Node):
         self.router.send_to_backends(event)
 
     # -- caller thread ----------------------------------------------------------------------------
+    @entry_point
     def accept(self, event: Event) -> bool:
         """Queue one event: an append, plus a wake-up when a batch is full."""
         if self.gate is not None and not self.gate():
@@ -171,6 +173,8 @@ class BatchingRoutingBackend(Node):
 
     def _refused(self, event: Event, reason: str) -> bool:
         if reason == "queue_full" and self.on_full == "block" and not self._stalled:
+            if must_not_wait():  # a signal handler, or this node re-entered: waiting would deadlock
+                return self._drop(event, "reentrant")
             if self._wait_for_room():
                 retried = self._put(event)
                 if type(retried) is not str:
@@ -208,6 +212,7 @@ class BatchingRoutingBackend(Node):
             "shutdown": "this pipeline node was shut down",
             "queue_full": f"queue full (max_queue_size={self.max_queue_size}); the exporter is too slow or down",
             "spool_full": "the spool is full (spool_max_bytes)",
+            "reentrant": "the queue is full and this emit must not wait (a signal handler, or the node re-entered)",
         }.get(reason, reason)
         _summary.report(f"{reason}:{id(self)}", 1, "event %r dropped: %s", event.name, why)
         if _debug.observers:

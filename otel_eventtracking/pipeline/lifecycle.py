@@ -3,7 +3,9 @@
 Nodes are tracked (weakly) when built; the hooks are installed when the first worker starts or
 the first spool opens, never at import. At interpreter exit every open node is flushed and shut
 down within ``OTEL_EVENTTRACKING_EXIT_TIMEOUT`` seconds (default 10); in a forked child every
-node forgets the parent's queued events and its worker restarts on first use.
+fork-safe lock and summary log is renewed first (:mod:`.locks`: a thread of the parent may have
+held one at the fork), then every node forgets the parent's queued events and its worker
+restarts on first use.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 import weakref
 from typing import Protocol
 
+from . import locks
 from .deadline import all_within
 
 log = logging.getLogger(__name__)
@@ -33,12 +36,13 @@ class Managed(Protocol):
 
 
 _nodes: list[weakref.ref[Managed]] = []
-_lock = threading.Lock()
-_hooks_installed = False
+_lock = threading.Lock()  # never held while anything else is called; renewed in a forked child
 
 
 def track(node: Managed) -> None:
-    """Remember ``node`` (weakly) for the exit flush and the fork handler."""
+    """Remember ``node`` (weakly) for the exit flush and the fork handler (installed now, when the
+    first node is built: a child forked before its first emit must renew the node's locks too)."""
+    locks.install_fork_hook(_after_fork)
     with _lock:
         _nodes[:] = [r for r in _nodes if r() is not None]
         _nodes.append(weakref.ref(node))
@@ -58,12 +62,7 @@ def install_hooks() -> None:
     flush ahead of the SDK's own provider shutdown (registered when the provider was made), so
     the events handed to a LoggerProvider at exit are still exported by it.
     """
-    global _hooks_installed
-    with _lock:
-        if not _hooks_installed:
-            _hooks_installed = True
-            if hasattr(os, "register_at_fork"):
-                os.register_at_fork(after_in_child=_after_fork)
+    locks.install_fork_hook(_after_fork)
     atexit.unregister(_at_exit)
     atexit.register(_at_exit)
 

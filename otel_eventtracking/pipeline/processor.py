@@ -13,13 +13,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.event import Event, snapshot
+from ..core.options import check_subclass_options
 from ..exceptions import EventEmissionExit
 
 
 class EventProcessor(abc.ABC):
     """A processor working on immutable :class:`~otel_eventtracking.Event` objects (no dict copies
     on the hot path). ``process`` returns the event to pass on (the same one, or a new one, e.g.
-    ``event.replace(data=...)``) or None to drop it."""
+    ``event.replace(data=...)``) or None to drop it.
+
+    The constructor options of this library's processors are type-checked from their annotations
+    (a wrong type raises ``ConfigurationTypeError`` naming the option)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_subclass_options(cls)
 
     @abc.abstractmethod
     def process(self, event: Event) -> Event | None: ...

@@ -22,6 +22,37 @@ log = logging.getLogger(__name__)
 THREAD_PREFIX = "otel-eventtracking-batch"  # the validation processor recognises workers by it
 
 
+class Bell:
+    """Wakes the worker: ``set()`` never waits, so a signal handler or a forked child can ring it.
+
+    A ``threading.Event`` takes an internal lock in ``set()``: a signal handler emitting while the
+    main thread is inside ``set()`` would deadlock on it. This is a lock used as a binary
+    semaphore: ringing releases it (in C, without waiting), the worker's wait acquires it.
+    """
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()  # locked: not rung
+
+    def set(self) -> None:
+        try:  # noqa: SIM105 - cheaper than contextlib.suppress on the caller thread
+            self._lock.release()
+        except RuntimeError:  # already rung
+            pass
+
+    def is_set(self) -> bool:
+        return not self._lock.locked()
+
+    def clear(self) -> None:
+        self._lock.acquire(False)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until rung (True) or ``timeout`` seconds passed (False); a ring is consumed."""
+        return self._lock.acquire(True, timeout)
+
+
 class BatchWorker:
     """Drains ``queue`` into ``deliver`` (a batch in, True when every event was delivered) and keeps
     the node's counters: ``batches``, ``exported``, ``failed`` (lost), ``attempts_failed`` (kept for
@@ -52,9 +83,9 @@ class BatchWorker:
         self._init_runtime()
 
     def _init_runtime(self) -> None:
-        self.wake = threading.Event()
-        self.room = threading.Condition()
-        self._start_lock = threading.Lock()
+        self.wake = Bell()
+        self.room = threading.Condition()  # waited on only by callers that may wait (see reentry)
+        self._start_lock = threading.Lock()  # only ever taken without waiting
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         self.running = False
@@ -64,13 +95,19 @@ class BatchWorker:
 
     # -- starting and waking (caller thread) ----------------------------------------------------
     def start(self) -> None:
-        with self._start_lock:
+        """Start the thread (once). Never waits for another starter: one that holds the start lock
+        (another thread, or the code a signal handler interrupted) starts it for everyone."""
+        if not self._start_lock.acquire(False):
+            return
+        try:
             if self.running:
                 return
             thread_name = f"{THREAD_PREFIX}{'-' + self.name if self.name else ''}"
             self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
             self.running = True
             self._thread.start()
+        finally:
+            self._start_lock.release()
         self._on_start()
 
     def lost(self) -> None:
@@ -182,5 +219,6 @@ class BatchWorker:
             thread.join(timeout)
 
     def after_fork(self) -> None:
-        """In a forked child: fresh locks and no thread; it restarts on first use."""
+        """In a forked child: a fresh bell, condition and start lock (a thread of the parent may
+        have held one at the fork) and no thread; it restarts on first use."""
         self._init_runtime()

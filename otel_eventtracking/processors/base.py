@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 import abc
+import logging
 from typing import Any
 
 from ..core.event import Event
+from ..core.options import checked
 from ..exceptions import EventEmissionExit
 from ..otel._sdk import LogRecordProcessor, ReadWriteLogRecord
 from ..pipeline.processor import EventProcessor
+from ..pipeline.stats import Counters, SummaryLog
+from ..records.normalize import printable
+
+log = logging.getLogger(__name__)
+_summary = SummaryLog(log)
+
+
+def _unjudged(counters: Counters, owner: object, name: object) -> None:
+    counters.add("dropped.unjudged")
+    _summary.report(f"unjudged:{id(owner)}", 1, "%r could not judge the event name %r: the event is dropped "
+                    "(filters fail closed)", owner, printable(name, repr)[:200])  # fmt: skip
+
+
+def _event_name(event: Event) -> str | None:
+    """The name a filter judges: the event's own name, or None when its upstream form carries a
+    name that is not a string (bytes, a number...) and so cannot be judged."""
+    if event.upstream is None:
+        return event.name
+    name = event.upstream.get("name")
+    if name is None or (isinstance(name, str) and name):
+        return event.name
+    return None
 
 
 class NameFilter(EventProcessor):
@@ -16,18 +40,41 @@ class NameFilter(EventProcessor):
 
     Called upstream-style it returns the very dict it was given (or raises ``EventEmissionExit``),
     and given a list of event dicts (as event-routing-backends does) the list of those it keeps.
-    An event whose name is not a string cannot be judged: it is dropped (filters fail closed).
+    An event it cannot judge (a name that is not a string, or ``allows`` raising) is dropped and
+    counted as ``dropped.unjudged``: filters fail closed.
     """
 
     @abc.abstractmethod
     def allows(self, name: str) -> bool: ...
 
+    @property
+    def counters(self) -> Counters:
+        """This filter's counters (``dropped.unjudged``), shown in its routing node's stats."""
+        found = self.__dict__.get("_counters")
+        if found is None:
+            found = self.__dict__.setdefault("_counters", Counters())
+        return found
+
+    def judge(self, name: object) -> bool:
+        """Whether ``name`` passes; False, counted, when it cannot be judged."""
+        try:
+            if isinstance(name, str):
+                return bool(self.allows(name))
+        except Exception:
+            pass
+        _unjudged(self.counters, self, name)
+        return False
+
     def process(self, event: Event) -> Event | None:
-        return event if self.allows(event.name) else None
+        name = _event_name(event)
+        return event if self.judge(name if name is not None else (event.upstream or {}).get("name")) else None
 
     def _keeps(self, event: Any) -> bool:
-        name = event.get("name") if hasattr(event, "get") else None
-        return isinstance(name, str) and self.allows(name)
+        try:
+            name = event.get("name") if hasattr(event, "get") else None
+        except Exception:
+            name = None
+        return self.judge(name)
 
     def __call__(self, event: Any) -> Any:
         if isinstance(event, list):
@@ -46,20 +93,22 @@ class NameFilter(EventProcessor):
 class FilteringLogRecordProcessor(LogRecordProcessor):
     """An OTel ``LogRecordProcessor`` that forwards a record only when a :class:`NameFilter` allows
     its ``event_name``. Records without an event name (ordinary log lines) pass unless
-    ``filter_unnamed`` is set, in which case they are judged as the name ``""``."""
+    ``filter_unnamed`` is set, in which case they are judged as the name ``""``. A record whose
+    name the filter cannot judge is not forwarded (counted on the filter: ``dropped.unjudged``)."""
 
+    @checked
     def __init__(self, name_filter: NameFilter, delegate: LogRecordProcessor, *, filter_unnamed: bool = False):
         self.filter = name_filter
         self.delegate = delegate
         self.filter_unnamed = filter_unnamed
 
-    def _allows(self, event_name: str | None) -> bool:
+    def _allows(self, event_name: object) -> bool:
         if event_name is None and not self.filter_unnamed:
             return True
-        return self.filter.allows(event_name or "")
+        return self.filter.judge("" if event_name is None else event_name)
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if self._allows(log_record.log_record.event_name):
+        if self._allows(getattr(log_record.log_record, "event_name", None)):
             self.delegate.on_emit(log_record)
 
     def enabled(self, *, event_name: str | None = None, **kwargs: Any) -> bool:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..exceptions import EventTrackingError, UnserializableEventError
-from .normalize import format_datetime
+from .normalize import MAX_INT_BITS, format_datetime, printable, resolve_collisions
 from .normalize import key_str as json_key  # mapping keys as json.dumps spells them
 
 _UTC = _dt.UTC
@@ -86,7 +86,11 @@ def _container_loops(
     def mapping(self: Walker, m: Mapping[Any, Any], depth: int) -> dict[str, Any]:
         d1 = depth + 1
         out: dict[str, Any] = {}
-        for raw, v in m.items():
+        try:
+            pairs = m.items() if type(m) is dict else list(m.items())
+        except Exception as exc:  # a mapping that cannot even be read
+            return self.reject(m, f"cannot be read ({type(exc).__name__}: {printable(exc)})")  # type: ignore[no-any-return]
+        for raw, v in pairs:
             k = raw if type(raw) is str else key_of(raw)
             t = type(v)
             if (
@@ -103,6 +107,10 @@ def _container_loops(
                 except Rejected as exc:
                     exc.parts.append(f".{raw if type(raw) is str else json_key(raw)}")
                     raise
+        if len(out) != len(pairs):  # keys became the same string: keep every value, as the reference does
+            raw_keys = [raw for raw, _ in pairs]
+            return resolve_collisions(raw_keys, [json_key(raw) for raw in raw_keys],
+                                      [self.value(v, d1) for _, v in pairs], "", None)  # fmt: skip
         return out
 
     def seq(self: Walker, items: Iterable[Any], depth: int) -> list[Any]:
@@ -135,8 +143,8 @@ class Walker:
 
     __slots__ = ("_depth_reason", "max_depth", "str_policy")
     key_of = staticmethod(json_key)  # a key that is not exactly a str, as the tree holds it
-    INT_LO: float = -_INF  # ints outside become decimal strings
-    INT_HI: float = _INF
+    INT_LO: float = -(2**MAX_INT_BITS)  # ints outside become decimal strings, too long ones are rejected
+    INT_HI: float = 2**MAX_INT_BITS
 
     def __init__(self, max_depth: int, str_policy: bool) -> None:
         self.max_depth = max_depth
@@ -148,7 +156,11 @@ class Walker:
         if t is str or t is bool or v is None:
             return v
         if t is int:
-            return v if self.INT_LO <= v <= self.INT_HI else str(v)
+            if self.INT_LO <= v <= self.INT_HI:
+                return v
+            if v.bit_length() > MAX_INT_BITS:
+                return self.reject(v, f"is an integer of {v.bit_length()} bits, too long to write as text")
+            return str(v)
         if t is float:
             return self.float(v)
         if depth >= self.max_depth:
@@ -161,7 +173,7 @@ class Walker:
             return self.mapping(v, depth)
         return self.other(v, depth)
 
-    mapping, seq = _container_loops(None, None, 0.0, _INF)
+    mapping, seq = _container_loops(-(2**MAX_INT_BITS), 2**MAX_INT_BITS, 0.0, _INF)
 
     def float(self, v: float) -> Any:
         """A float outside the inline range: finite ones stay, NaN and infinities become strings."""
@@ -212,10 +224,9 @@ class Walker:
 
     def reject(self, v: Any, reason: str) -> Any:
         if self.str_policy:
-            try:
-                return str(v)
-            except Exception:
-                return f"<unprintable {type(v).__name__}>"
+            if isinstance(v, int) and v.bit_length() > MAX_INT_BITS:
+                return f"<int of {v.bit_length()} bits>"
+            return printable(v)
         raise Rejected(reason)
 
 
@@ -254,7 +265,7 @@ class FragmentWalker(Walker):
     FLOAT_LO = 1e-4
     FLOAT_HI = 1e16
     key_of = staticmethod(exact_json_key)
-    mapping, seq = _container_loops(None, None, FLOAT_LO, FLOAT_HI, exact_json_key)
+    mapping, seq = _container_loops(-(2**MAX_INT_BITS), 2**MAX_INT_BITS, FLOAT_LO, FLOAT_HI, exact_json_key)
 
     def __init__(self, max_depth: int, str_policy: bool) -> None:
         super().__init__(max_depth, str_policy)

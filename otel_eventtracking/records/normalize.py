@@ -10,6 +10,11 @@ README's "OpenTelemetry mapping" section):
 * tuples, lists, sets and frozensets become lists (sets sorted when their items allow);
 * bytes stay bytes in OTLP and become base64 text in JSON;
 * mapping keys become strings the way ``json.dumps`` does it (``1`` -> ``"1"``, ``True`` -> ``"true"``);
+  when two keys of one mapping become the same string (``1`` and ``"1"``), no value is lost: the
+  string key keeps its name, the other is renamed ``"<key>~<type>"`` (``"1~int"``), reported to the
+  normaliser's ``on_collision`` hook (exporters count it as ``collisions``);
+* integers with more digits than Python converts to text (``sys.get_int_max_str_digits()``)
+  have no JSON form (unserialisable, as below);
 * in OTLP, integers outside the signed 64-bit range become their decimal string;
 * anything else (an arbitrary object, a cycle, nesting deeper than ``max_depth``) makes the
   event unserialisable: exporters count and log it (``dropped.unserializable``), or with
@@ -23,8 +28,9 @@ import datetime as _dt
 import decimal
 import enum
 import math
+import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from ..exceptions import UnserializableEventError
@@ -44,10 +50,30 @@ def format_datetime(value: _dt.datetime) -> str:
     return value.isoformat()
 
 
+def _max_int_bits() -> int:
+    digits = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    return int(digits * 3.3219) if digits else 1 << 62  # log2(10) bits per decimal digit
+
+
+_MAX_INT_BITS = _max_int_bits()
+MAX_INT_BITS = _MAX_INT_BITS  # ints longer than this have no text form: unserialisable
+
+
+def printable(value: Any, form: Callable[[Any], str] = str) -> str:
+    """``str(value)`` (or ``form(value)``, e.g. ``repr``), or a placeholder naming its type when
+    that raises (a hostile ``__str__``, an int too long for text): safe in log arguments."""
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        return f"<int of {value.bit_length()} bits>"
+    try:
+        return form(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"
+
+
 def key_str(key: Any) -> str:
-    """A mapping key as ``json.dumps`` writes it."""
+    """A mapping key as ``json.dumps`` writes it (a key whose ``str()`` raises: a placeholder)."""
     if isinstance(key, str):
-        return key
+        return str.__str__(key)
     if key is True:
         return "true"
     if key is False:
@@ -56,7 +82,28 @@ def key_str(key: Any) -> str:
         return "null"
     if isinstance(key, float):
         return _float(key) if not math.isfinite(key) else repr(key)
-    return str(key)
+    if isinstance(key, int) and key.bit_length() > _MAX_INT_BITS:
+        return f"<int of {key.bit_length()} bits>"
+    return printable(key)
+
+
+def resolve_collisions(
+    raw_keys: list[Any], keys: list[str], values: list[Any], path: str, on_collision: Callable[[str], None] | None
+) -> dict[str, Any]:
+    """A mapping whose keys became the same string (``1`` and ``"1"``), with every value kept: string
+    keys keep their names, the others are renamed ``"<key>~<type>"`` and reported to ``on_collision``."""
+    out: dict[str, Any] = {}
+    claimed = {k for k in raw_keys if type(k) is str}
+    for k, key, value in zip(raw_keys, keys, values, strict=True):
+        if key in out or (type(k) is not str and key in claimed):
+            base = f"{key}~{type(k).__name__}"
+            key, n = base, 2
+            while key in out or key in claimed:
+                key, n = f"{base}{n}", n + 1
+            if on_collision is not None:
+                on_collision(f"{path}.{key}")
+        out[key] = value
+    return out
 
 
 def _float(value: float) -> Any:
@@ -70,7 +117,7 @@ def _float(value: float) -> Any:
 class Normalizer:
     """Converts one value tree; ``otlp=True`` keeps bytes and clamps ints to int64 (as BSON needs too)."""
 
-    __slots__ = ("event_name", "keep_datetimes", "keep_types", "max_depth", "otlp", "policy")
+    __slots__ = ("event_name", "keep_datetimes", "keep_types", "max_depth", "on_collision", "otlp", "policy")
 
     def __init__(
         self,
@@ -81,8 +128,10 @@ class Normalizer:
         max_depth: int = DEFAULT_MAX_DEPTH,
         keep_datetimes: bool = False,
         keep_types: tuple[type, ...] = (),
+        on_collision: Callable[[str], None] | None = None,
     ) -> None:
         self.event_name = event_name
+        self.on_collision = on_collision  # called with the path of each renamed key
         self.keep_types = keep_types  # handed on as they are (a client with its own encoder takes them)
         self.otlp = otlp
         self.policy = policy
@@ -95,17 +144,34 @@ class Normalizer:
             return value
         if t is int:
             if self.otlp and not _INT64_MIN <= value <= _INT64_MAX:
-                return str(value)
+                return self._huge(value, path) if value.bit_length() > _MAX_INT_BITS else str(value)
+            if value.bit_length() > _MAX_INT_BITS:
+                return self._huge(value, path)
             return value
         if t is float:
             return _float(value)
         if depth >= self.max_depth:
             return self._reject(value, path, f"is nested deeper than {self.max_depth} levels (a cycle?)")
         if isinstance(value, Mapping):
-            return {key_str(k): self.convert(v, f"{path}.{key_str(k)}", depth + 1) for k, v in value.items()}
+            return self._mapping(value, path, depth)
         if t is list or t is tuple:
             return [self.convert(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
         return self._other(value, path, depth)
+
+    def _mapping(self, value: Mapping[Any, Any], path: str, depth: int) -> dict[str, Any]:
+        try:
+            items = list(value.items())
+        except Exception as exc:  # a mapping that cannot even be read
+            return self._reject(value, path, f"cannot be read ({type(exc).__name__}: {printable(exc)})")
+        keys = [key_str(k) for k, _ in items]
+        values = [self.convert(v, f"{path}.{key}", depth + 1) for key, (_, v) in zip(keys, items, strict=True)]
+        out = dict(zip(keys, values, strict=True))
+        if len(out) == len(items):
+            return out
+        return resolve_collisions([k for k, _ in items], keys, values, path, self.on_collision)
+
+    def _huge(self, value: int, path: str) -> Any:
+        return self._reject(value, path, f"is an integer of {value.bit_length()} bits, too long to write as text")
 
     def _other(self, value: Any, path: str, depth: int) -> Any:
         if self.keep_types and isinstance(value, self.keep_types):
@@ -113,7 +179,7 @@ class Normalizer:
         if isinstance(value, str):
             return str.__str__(value)
         if isinstance(value, int) and not isinstance(value, enum.Enum):
-            return self.convert(int(value), path, depth)
+            return self.convert(int.__int__(value), path, depth)
         if isinstance(value, float):
             return _float(float(value))
         if isinstance(value, _dt.datetime):
@@ -130,9 +196,11 @@ class Normalizer:
             raw = bytes(value)
             return raw if self.otlp else base64.b64encode(raw).decode("ascii")
         if isinstance(value, list | tuple):
-            return [self.convert(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+            return [self.convert(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(list.__iter__(value) if
+                    isinstance(value, list) else tuple.__iter__(value))]  # fmt: skip
         if isinstance(value, set | frozenset):
-            items = [self.convert(v, f"{path}[]", depth + 1) for v in value]
+            iterate = set.__iter__ if isinstance(value, set) else frozenset.__iter__
+            items = [self.convert(v, f"{path}[]", depth + 1) for v in iterate(value)]  # type: ignore[arg-type]
             try:
                 items.sort()
             except TypeError:
@@ -142,8 +210,7 @@ class Normalizer:
 
     def _reject(self, value: Any, path: str, reason: str) -> Any:
         if self.policy == "str":
-            try:
-                return str(value)
-            except Exception:
-                return f"<unprintable {type(value).__name__}>"
+            if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+                return f"<int of {value.bit_length()} bits>"
+            return printable(value)
         raise UnserializableEventError(self.event_name, path, reason)

@@ -44,8 +44,8 @@ def test_prints_the_tree_with_classes_and_masked_secrets(tmp_path):
         "otel_eventtracking.processors.regex_filter.RegexFilter)"
     )
     assert "│          filter_type: 'blocklist'" in lines
-    assert "    │       └── logger: LoggerExporter (eventtracking.backends.logger.LoggerBackend -> " \
-           "otel_eventtracking.exporters.logger.LoggerExporter)" in lines  # fmt: skip
+    assert "    │       └── logger: LoggerBackend (eventtracking.backends.logger.LoggerBackend -> " \
+           "otel_eventtracking.compat.eventtracking.backends.logger.LoggerBackend)" in lines  # fmt: skip
     assert "    │              max_event_size: 50000" in lines
     assert "    │   │  max_batch_size: 100" in lines  # options of a node that also has children
     assert "    │              uri: 'mongodb://analytics:****@127.0.0.1:9/?serverSelectionTimeoutMS=100'" in lines

@@ -22,10 +22,37 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+class PooledWSGIServer(WSGIServer):
+    """Requests served by a fixed pool of threads that are reused (as gunicorn's gthread worker,
+    waitress or mod_wsgi do): what one request leaves in its thread meets the next ones."""
+
+    pool_size = 4
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self.pool = ThreadPoolExecutor(max_workers=self.pool_size, thread_name_prefix="wsgi-pool")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.pool.submit(self._serve_one, request, client_address)
+
+    def _serve_one(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.shutdown(wait=True)
+
+
 @contextmanager
-def serve(app: Callable[..., Any]) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port, one thread per request; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+def serve(app: Callable[..., Any], server_class: type[WSGIServer] = ThreadingWSGIServer) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port, one thread per request (or ``PooledWSGIServer``);
+    yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, server_class=server_class, handler_class=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

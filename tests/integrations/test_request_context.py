@@ -126,7 +126,7 @@ def test_enter_and_exit_tolerate_failures_and_early_exits():
 
     assert enter_request_context(broken) is None  # logged; the request goes on without a context
     entered = enter_request_context(lambda: {"path": "/"})
-    assert entered is t and t.resolve_context() == {"path": "/"}
+    assert entered is not None and entered.tracker is t and t.resolve_context() == {"path": "/"}
     t.exit_context(REQUEST_CONTEXT_NAME)  # the application exited it itself
     exit_request_context(entered)  # no KeyError
     assert t.resolve_context() == {}

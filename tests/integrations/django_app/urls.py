@@ -9,4 +9,7 @@ urlpatterns = [
     path("async-boom/", views.async_boom),
     path("exits-context/", views.exits_context),
     path("barrier/", views.barrier),
+    path("leaky/", views.leaky),
+    path("async-leaky/", views.async_leaky),
+    path("streaming-leaky/", views.streaming_leaky),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 
 from otel_eventtracking import tracker
 
@@ -45,3 +45,32 @@ def barrier(request: HttpRequest) -> JsonResponse:
     assert BARRIER is not None
     BARRIER.wait(timeout=10)
     return _report(request)
+
+
+def _leak(request: HttpRequest) -> None:
+    """Enter a context and never exit it (a bug in a view): it must end with the request."""
+    course = request.GET.get("course")
+    if course:
+        tracker.get_tracker().enter_context(f"course-{course}", {"course_id": course})
+
+
+def leaky(request: HttpRequest) -> JsonResponse:
+    _leak(request)
+    return _report(request)
+
+
+async def async_leaky(request: HttpRequest) -> JsonResponse:
+    _leak(request)
+    return _report(request)
+
+
+def streaming_leaky(request: HttpRequest) -> StreamingHttpResponse:
+    token = request.GET.get("token", "")
+
+    def chunks():
+        _leak(request)  # entered while the body is produced, after the middleware returned
+        for part in range(3):
+            tracker.emit("test.stream", {"token": token, "part": part})
+            yield f"{part}\n"
+
+    return StreamingHttpResponse(chunks())
