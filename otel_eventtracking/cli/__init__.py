@@ -2,7 +2,8 @@
 
 Commands, one module each: ``catalog`` (write the catalog of declared events, check a source
 tree), ``tail`` (print and filter an event file or tracking log), ``validate`` (check recorded
-events against the catalog). Every command has ``--help``. Exit status: 0 fine, 1 the command
+events against the catalog), ``spool`` (pending segments and dead letters of a spool directory;
+requeue or purge the dead letters). Every command has ``--help``. Exit status: 0 fine, 1 the command
 found a problem in its input (a failed check, an invalid event), 2 a usage error or a file,
 module or declaration to fix (printed as one line, never a traceback).
 """
@@ -15,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ..__about__ import VERSION
-from . import catalog, tail, validate
+from . import catalog, spool, tail, validate
 from ._common import EXIT_FAILED, EXIT_USAGE, CommandError
 
-COMMANDS = (catalog, tail, validate)
+COMMANDS = (catalog, tail, validate, spool)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -87,7 +87,8 @@ class DeadLetters:
                 if isinstance(item, files.Gap):
                     names["<corrupt>"] += 1
                 else:
-                    names[_name(records.event_name(item[0]))] += 1
+                    seen = records.peek(item[0])
+                    names[_name(seen[0]) if seen else "<undecodable>"] += 1
             out.append(DeadFile(path, str(meta.get("reason", "unknown")), str(meta.get("node", "")),
                                 float(meta.get("set_aside_at", path.stat().st_mtime)), names,
                                 path.stat().st_size))  # fmt: skip
@@ -123,7 +124,7 @@ class DeadLetters:
 def _name(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    return str(value) if value is not None else "<undecodable>"
+    return str(value)
 
 
 def _meta(path: Path) -> dict[str, Any]:

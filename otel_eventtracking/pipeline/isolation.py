@@ -2,13 +2,14 @@
 
 A batch that failed many times is either stuck behind an outage (nothing gets through) or holds
 events the backends reject (poison) while they accept others. :func:`isolate` tells the two
-apart with a few single-event probes (the batch's first, last and middle events, then up to two
-queued after it): if none of them gets through it stops, inconclusive (an outage, or a batch of
-nothing but poison: it is tried again later). Otherwise it bisects the batch: halves that are
-delivered are done, failing halves are split until single events remain; each of those is tried
-once more alone and, if it fails again while a probe just got through, it is a culprit.
+apart with a few single-event probes (the first, middle and last events of the batch and of the
+events queued after it; the caller widens that window each inconclusive round): if none of them
+gets through it stops, inconclusive (an outage, or a run of nothing but poison: tried again later).
+Otherwise it bisects the batch: halves that are delivered are done, failing halves are split
+until single events remain; each of those is tried once more alone and, if it fails again while
+a probe just got through, it is a culprit.
 
-Cost: an outage costs at most five extra calls per round; one culprit in a batch of n costs
+Cost: an outage costs at most six extra calls per round; one culprit in a batch of n costs
 about 2*log2(n) calls. Parts delivered during a round may be delivered again later (at-least-once).
 """
 
@@ -23,7 +24,8 @@ Deliver = Callable[[Sequence[Event]], bool]
 
 def _probes(events: Sequence[Event], after: Sequence[Event]) -> list[Event]:
     picks: list[Event] = []
-    for event in (events[0], events[-1], events[len(events) // 2], *after[:2]):
+    spread = (after[0], after[len(after) // 2], after[-1]) if after else ()
+    for event in (events[0], events[-1], events[len(events) // 2], *spread):
         if all(event is not p for p in picks):
             picks.append(event)
     return picks

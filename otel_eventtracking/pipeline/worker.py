@@ -39,13 +39,14 @@ class WakeEvent(threading.Event):
 class _Failing:
     """The batch at the head of a retaining queue that keeps failing (keyed by its first event)."""
 
-    __slots__ = ("attempts", "head", "round_at", "since", "total")
+    __slots__ = ("attempts", "head", "round_at", "rounds", "since", "total")
 
     def __init__(self, head: str, now: float, seconds: float | None) -> None:
         self.head = head
         self.since = now
         self.attempts = 0  # since the last isolation round
         self.total = 0
+        self.rounds = 0  # isolation rounds that were inconclusive
         self.round_at = now + seconds if seconds is not None else float("inf")
 
 
@@ -206,10 +207,12 @@ class BatchWorker:
         rest was delivered), or None when it was inconclusive (kept for a retry)."""
         failing = self._failing
         assert failing is not None
-        after = self.queue.peek_after(batch, 2)
+        window = len(batch.events) * 2 ** min(failing.rounds, 6)  # probes look farther each round
+        after = self.queue.peek_after(batch, window)
         culprits = isolate(batch.events, self._try, after, self._halt.is_set)
         node = self.name or "batch"
         if culprits is None:
+            failing.rounds += 1
             _summary.report(f"outage:{id(self)}", 1, "node %r: a batch of %d event(s) failed %d time(s) over %.0fs and "
                             "no single event gets through (an outage?): nothing is dead-lettered, it is retried",
                             node, len(batch.events), failing.total, time.monotonic() - failing.since)  # fmt: skip

@@ -236,10 +236,12 @@ def decode(body: bytes) -> Event:
     return Event(name, time_ns, context, data, span, extra, event_id)
 
 
-def event_name(body: bytes) -> Any:
-    """The name of a record's event, or None when the payload is not a record (for listings)."""
+def peek(body: bytes) -> tuple[Any, int] | None:
+    """The name and time (ns) of a record's event, or None when the payload is not a record."""
     try:
         fields = _unpack(body)
     except Exception:
         return None
-    return fields[2] if isinstance(fields, list) and len(fields) > 2 else None
+    if not isinstance(fields, list) or len(fields) < 9 or fields[0] != VERSION or not isinstance(fields[3], int):
+        return None
+    return fields[2], fields[3]
