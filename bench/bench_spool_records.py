@@ -5,6 +5,9 @@ Three event shapes (a small Open edX-like event, one with datetimes/tuples/Decim
 upstream-form event), implementations interleaved in each round, min and median per event.
 
     python bench/bench_spool_records.py [rounds]
+    python bench/bench_spool_records.py --put [rounds]   SpoolQueue.put: encode + lock + copy into
+                                                         the mapped segment (run it with PYTHONPATH
+                                                         set to another tree to compare versions)
 """
 
 from __future__ import annotations
@@ -62,5 +65,28 @@ def main(rounds: int = 7, n: int = 20_000) -> None:
         print(f"  {shape:9} {name:14} min {min(times):6.2f}  median {statistics.median(times):6.2f}  bytes {size}")
 
 
+def put_cost(rounds: int = 7, n: int = 20_000) -> None:
+    """The whole caller-side append: what a spooled node's accept() costs beyond the memory queue."""
+    import tempfile
+
+    from otel_eventtracking.pipeline.spool import Spool
+    from otel_eventtracking.pipeline.spool_queue import SpoolQueue
+
+    for shape, make in SHAPES.items():
+        times = []
+        for _ in range(rounds):
+            queue = SpoolQueue(Spool(tempfile.mkdtemp(), segment_bytes=64 << 20, max_bytes=1 << 30), 10**7)
+            events = [make() for _ in range(n)]
+            for e in events:
+                e.event_id  # noqa: B018 - ids are made once, outside the timed loop
+            start = time.perf_counter()
+            for e in events:
+                queue.put(e)
+            times.append((time.perf_counter() - start) / n * 1e6)
+            queue.spool.close()
+        print(f"  put {shape:9} min {min(times):6.2f}  median {statistics.median(times):6.2f} us/event")
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
+    args = [a for a in sys.argv[1:] if a != "--put"]
+    (put_cost if "--put" in sys.argv else main)(int(args[0]) if args else 7)

@@ -74,7 +74,7 @@ class DeadLetters:
     def files(self) -> list[Path]:
         try:
             return sorted(p for p in self.dir.iterdir() if p.suffix == ".rec" and p.is_file())
-        except FileNotFoundError:
+        except OSError:  # no dead letters yet (or ``dead`` is not a directory: nothing to list)
             return []
 
     def list(self) -> list[DeadFile]:

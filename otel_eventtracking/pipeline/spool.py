@@ -89,12 +89,15 @@ class Spool:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _open(self) -> None:
+        self._own_dir = False
         self.dir, self._lock_fd = files.make_process_dir(self.root)
+        self._own_dir = True
         self._settled_fd = os.open(self.dir / "settled", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._fd: int | None = None
         self._map: mmap.mmap | None = None
         self._dirty_since: float | None = None
         self._retry_at = 0.0
+        self._closed = False
         adopted = adopt(self.root, self.dir, self.counters)
         self._write_seg = len(adopted) + 1
         self._write_off = 0
@@ -107,9 +110,9 @@ class Spool:
     def close(self) -> None:
         """Unmap and close; with nothing pending the directory is removed (nothing to replay)."""
         with self.lock:
+            self._closed = True
             self._close_segment(sync=self.fsync != "never", trim=True)
-            done = self._settled >= self.tail
-            if done:
+            if self._own_dir and self._settled >= self.tail:
                 files.remove_dir(self.dir)
             for fd in (self._settled_fd, self._lock_fd):
                 with contextlib.suppress(OSError):
@@ -154,11 +157,13 @@ class Spool:
             self._broken(exc)
 
     def _broken(self, exc: OSError) -> None:
+        self._own_dir = False  # self.dir may still name the parent's directory: never remove it
         self._fd, self._settled_fd, self._lock_fd = None, -1, -1
         self._write_seg, self._write_off, self._settled = 1, 0, (1, 0)
         self._seg_bytes, self._seg_end, self._bytes, self.appended = {}, {}, 0, 0
         self._retry_at = float("inf")
-        self._error("open", exc)
+        self._closed = False
+        self.error("open", exc)
 
     # -- writing (caller thread; call with self.lock held) ----------------------------------------
     def append_locked(self, event: Event) -> Position | str:
@@ -169,6 +174,8 @@ class Spool:
         """Append one framed record: its end position, or why not: ``spool_full`` (max_bytes, or a
         record larger than a segment) or ``spool_error`` (a file error, counted and logged)."""
         size = len(record)
+        if self._closed:
+            return "shutdown"
         if self._map is None or self._write_off + size > self.segment_bytes:
             if size > self.segment_bytes:
                 return "spool_full"
@@ -187,7 +194,7 @@ class Spool:
             try:
                 m.flush()
             except OSError as exc:
-                self._error("fsync", exc)
+                self.error("fsync", exc)
         elif self._dirty_since is None:
             self._dirty_since = time.monotonic()
         return (self._write_seg, self._write_off)
@@ -218,7 +225,7 @@ class Spool:
                 with contextlib.suppress(OSError):
                     path.unlink()
             self._retry_at = time.monotonic() + RETRY_AFTER_ERROR
-            self._error("create segment", exc)
+            self.error("create segment", exc)
             return "spool_error"
         self._fd = fd
         self._seg_bytes[self._write_seg] = self.segment_bytes
@@ -226,13 +233,20 @@ class Spool:
         return None
 
     def _unlink(self, number: int) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             files.segment_path(self.dir, number).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            self.error("delete segment", exc)
         self._bytes -= self._seg_bytes.pop(number, 0)
         self._seg_end.pop(number, None)
 
-    def _error(self, what: str, exc: OSError) -> None:
+    def error(self, what: str, exc: OSError) -> None:
+        """Count and log (once per minute per kind) a file error; the spool goes on, and the node's
+        next flush reports False (what was accepted may not be durable)."""
         self.counters.add("spool_errors")
+        self.on_loss()
         _summary.report(f"{what}:{id(self)}", 1, "spool %s: %s failed: %s; events go to the memory queue while it "
                         "has room, then are dropped and counted (dropped.spool_error)", self.root, what, exc,
                         level=logging.ERROR)  # fmt: skip
@@ -250,12 +264,16 @@ class Spool:
             return
         with self.lock:
             self._dirty_since = None
-            fd = os.dup(self._fd) if self._fd is not None else None
+            try:
+                fd = os.dup(self._fd) if self._fd is not None else None
+            except OSError as exc:
+                self.error("fsync", exc)
+                return
         if fd is not None:
             try:
                 os.fsync(fd)  # writes back the mapping's dirty pages of this file
             except OSError as exc:
-                self._error("fsync", exc)
+                self.error("fsync", exc)
             finally:
                 os.close(fd)
 
@@ -316,7 +334,7 @@ class Spool:
         try:
             os.pwrite(self._settled_fd, files.pack_settled(position), 0)
         except OSError as exc:
-            self._error("write settled", exc)
+            self.error("write settled", exc)
         with self.lock:
             for seg in [n for n in self._seg_bytes if n != self._write_seg]:
                 if position >= (seg, self._seg_end.get(seg, 1 << 62)):

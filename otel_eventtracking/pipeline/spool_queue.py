@@ -182,7 +182,11 @@ class SpoolQueue(EventQueue):
     def _take_disk(self, limit: int) -> Batch | None:
         self._move_memory_aside([])
         settled = self.spool.settled
-        events, after = self.spool.read(settled, limit)
+        try:
+            events, after = self.spool.read(settled, limit)
+        except OSError as exc:  # (EMFILE, EIO...): counted, and tried again at the next wake-up
+            self.spool.error("read", exc)
+            return None
         if events or after > settled:  # (no events but progress: a skipped corrupt stretch)
             return Batch(events, [], end=after, replay=True)
         with self.spool.lock:

@@ -130,8 +130,13 @@ class BatchWorker:
         while True:
             self.wake.wait(self.schedule_delay)
             self.wake.clear()
-            self.queue.tick()
-            self.drain()
+            try:
+                self.queue.tick()
+                self.drain()
+            except Exception:  # a last line of defence: the worker must outlive any one failure
+                _summary.report(f"loop:{id(self)}", 1, "worker of node %r failed; it goes on", self.name or "batch",
+                                level=logging.ERROR, exc_info=True)  # fmt: skip
+                self._halt.wait(self.schedule_delay)
             if self._stopping and (self._halt.is_set() or not len(self.queue)):
                 return
 
