@@ -47,14 +47,14 @@ def test_append_read_settle_and_segment_cleanup(tmp_path):
     spool = Spool(tmp_path, segment_bytes=1024, max_bytes=1 << 20)
     with spool.lock:
         positions = [spool.append_locked(_ev(i)) for i in range(100)]
-    assert all(p is not None for p in positions)
-    segments = sorted(spool.dir.glob("seg-*.log"))
+    assert all(type(p) is tuple for p in positions)
+    segments = sorted(spool.dir.glob("seg-*.rec"))
     assert len(segments) > 3
     events, after = spool.read(spool.settled, 1000)
     assert [e.data["i"] for e in events] == list(range(100)) and after == spool.tail
     assert events[5].event_id == events[5].event_id and events[5].context == {"user_id": 1}
     spool.settle(after)
-    assert len(list(spool.dir.glob("seg-*.log"))) == 1  # only the open segment remains
+    assert len(list(spool.dir.glob("seg-*.rec"))) == 1  # only the open segment remains
     assert not spool.pending()
     spool.close()
 
@@ -63,7 +63,7 @@ def test_spool_full_is_refused(tmp_path):
     spool = Spool(tmp_path, segment_bytes=1024, max_bytes=2048)
     with spool.lock:
         results = [spool.append_locked(_ev(i)) for i in range(100)]
-    assert results.count(None) > 0 and spool.size() <= 2048
+    assert results.count("spool_full") > 0 and spool.size() <= 2048
     spool.close()
 
 
@@ -79,17 +79,17 @@ def _dead_process_dir(root: Path, count: int, start: int = 0) -> Path:
 
 def _record_offsets(raw: bytes) -> list[int]:
     offsets, off = [], 0
-    while off + 8 <= len(raw) and (length := int.from_bytes(raw[off : off + 4], "big")):
+    while off + 10 <= len(raw) and (length := int.from_bytes(raw[off + 2 : off + 6], "big")):
         offsets.append(off)
-        off += 8 + length
+        off += 10 + length
     return offsets
 
 
 def test_uncommitted_and_corrupt_records(tmp_path, caplog):
-    seg = _dead_process_dir(tmp_path, 10) / "seg-000000000001.log"
+    seg = _dead_process_dir(tmp_path, 10) / "seg-000000000001.rec"
     raw = bytearray(seg.read_bytes())
     last = _record_offsets(bytes(raw))[-1]
-    raw[last : last + 8] = bytes(8)  # killed mid-append: the header, written last, never landed
+    raw[last : last + 10] = bytes(10)  # killed mid-append: the header, written last, never landed
     seg.write_bytes(bytes(raw))
     reader = Spool(tmp_path)
     events, _ = reader.read(reader.settled, 100)
@@ -98,14 +98,16 @@ def test_uncommitted_and_corrupt_records(tmp_path, caplog):
     reader.close()
 
     root2 = tmp_path / "second"
-    seg2 = _dead_process_dir(root2, 10) / "seg-000000000001.log"
+    seg2 = _dead_process_dir(root2, 10) / "seg-000000000001.rec"
     raw2 = bytearray(seg2.read_bytes())
     second = _record_offsets(bytes(raw2))[1]
-    raw2[second + 8 + 3] ^= 0xFF  # a flipped byte inside the second record's payload
+    raw2[second + 10 + 3] ^= 0xFF  # a flipped byte inside the second record's payload
     seg2.write_bytes(bytes(raw2))
     reader2 = Spool(root2)
     events2, after = reader2.read(reader2.settled, 100)
-    assert [e.data["i"] for e in events2] == [0] and after > reader2.settled
+    # the corrupt record is skipped and counted; reading resumes at the next sound record
+    assert [e.data["i"] for e in events2] == [0, *range(2, 10)] and after > reader2.settled
+    assert reader2.counters.get("dropped.spool_corrupt") == 1
     assert "checksum mismatch" in caplog.text
     assert list((root2 / "corrupt").iterdir())
     reader2.close()

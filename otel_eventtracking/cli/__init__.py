@@ -3,9 +3,11 @@
 Commands, one module each: ``catalog`` (write the catalog of declared events, check a source
 tree), ``tail`` (print and filter an event file or tracking log), ``validate`` (check recorded
 events against the catalog), ``replay`` (send recorded events through a configured tree,
-resumably), ``config check`` (build a tree and print it). Every command has ``--help``. Exit
-status: 0 fine, 1 the command found a problem in its input (a failed check, an invalid event), 2
-a usage error or a file, module or declaration to fix (printed as one line, never a traceback).
+resumably), ``config check`` (build a tree and print it), ``spool`` (pending segments and dead
+letters of a spool directory; requeue or purge the dead letters). Every command has ``--help``.
+Exit status: 0 fine, 1 the command found a problem in its input (a failed check, an invalid
+event), 2 a usage error or a file, module or declaration to fix (printed as one line, never a
+traceback).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import sys
 from collections.abc import Sequence
 
 from ..__about__ import VERSION
-from . import catalog, config_check, replay, tail, validate
+from . import catalog, config_check, replay, spool, tail, validate
 from ._common import EXIT_FAILED, EXIT_USAGE, CommandError
 
-COMMANDS = (catalog, config_check, replay, tail, validate)
+COMMANDS = (catalog, config_check, replay, tail, validate, spool)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -213,6 +213,7 @@ class BatchingRoutingBackend(Node):
             "queue_full": f"queue full (max_queue_size={self.max_queue_size}); the exporter is too slow or down",
             "spool_full": "the spool is full (spool_max_bytes)",
             "reentrant": "the queue is full and this emit must not wait (a signal handler, or the node re-entered)",
+            "spool_error": "the spool cannot write (see its error line) and the memory queue is full",
         }.get(reason, reason)
         _summary.report(f"{reason}:{id(self)}", 1, "event %r dropped: %s", event.name, why)
         if _debug.observers:
@@ -286,8 +287,11 @@ class SpooledBatchingRoutingBackend(BatchingRoutingBackend):
     ``spool_fsync``: ``"interval"`` (default: the worker fsyncs at most every
     ``spool_fsync_interval`` seconds; a killed process loses nothing, a power cut may lose that
     last interval), ``"always"`` (fsync on every emit: slow), ``"never"`` (leave it to the OS).
-    ``retry_max_backoff`` caps the wait between attempts while the backends fail. Delivery is
-    at-least-once: after a failure or a crash some events may be delivered twice, same event ids.
+    ``retry_max_backoff`` caps the wait between attempts while the backends fail. A batch that
+    failed ``dead_letter_after_attempts`` times (or for ``dead_letter_after_seconds``) is bisected:
+    the events the backends reject while others get through go to ``<spool_dir>/dead``
+    (``dead_lettered``). Delivery is at-least-once: after a failure or a crash some events may be
+    delivered twice, same event ids.
     """
 
     def __init__(
@@ -301,17 +305,29 @@ class SpooledBatchingRoutingBackend(BatchingRoutingBackend):
         spool_fsync: FsyncPolicy = "interval",
         spool_fsync_interval: float = 1.0,
         max_queue_size: int = 10_000,
+        dead_letter_after_attempts: int | None = 10,
+        dead_letter_after_seconds: float | None = 600.0,
         **options: Any,
     ) -> None:
         if "queue" in options:
             raise ImproperlyConfigured("SpooledBatchingRoutingBackend builds its own queue (the spool)")
+        attempts = None if dead_letter_after_attempts is None else _number(
+            "dead_letter_after_attempts", dead_letter_after_attempts, int, 1)  # fmt: skip
+        seconds = None if dead_letter_after_seconds is None else _number(
+            "dead_letter_after_seconds", dead_letter_after_seconds, float, 0)  # fmt: skip
         spool = Spool(spool_dir, max_bytes=_number("spool_max_bytes", spool_max_bytes, int, 1024),
                       segment_bytes=_number("spool_segment_bytes", spool_segment_bytes, int, 1024),
                       fsync=spool_fsync,
                       fsync_interval=_number("spool_fsync_interval", spool_fsync_interval, float, 0))  # fmt: skip
         lifecycle.install_hooks()  # the spool holds files: a forked child must open its own at once
         queue = SpoolQueue(spool, _number("max_queue_size", max_queue_size, int, 1))
-        super().__init__(backends, processors, max_queue_size=max_queue_size, queue=queue, **options)
+        try:
+            super().__init__(backends, processors, max_queue_size=max_queue_size, queue=queue, **options)
+        except BaseException:
+            spool.close()  # a bad option: leave no process directory behind
+            raise
+        queue.bind(self.counters, self.worker.lost)
+        self.worker.isolate_after(attempts, seconds)
 
     @property
     def spool(self) -> Spool:

@@ -76,6 +76,10 @@ class EventQueue(abc.ABC):
         """Worker: these events can never be delivered (poison); the caller has counted and logged
         them. A durable queue keeps them in a dead-letter area; the memory queue has nowhere to."""
 
+    def peek_after(self, batch: Batch, limit: int) -> list[Event]:
+        """Worker: up to ``limit`` events queued after ``batch``, left in place (isolation probes)."""
+        return []
+
     def take_markers(self) -> list[FlushMarker]:
         """Every marker the queue holds (answered by the worker when it retries later or stops)."""
         return []

@@ -2,73 +2,58 @@
 
 Every event a spooled node accepts is appended here on the caller thread before it is queued in
 memory: a copy into a memory-mapped segment file, which is the OS page cache itself, so a killed
-process loses nothing and the caller makes no system call (and never hands the GIL to the worker). The node's
-worker settles positions as batches are delivered; fully settled segment files are deleted.
-After a failure, an overflow, or a restart the worker reads events back from the oldest unsettled
-position: delivery is at-least-once, and event ids let downstream drop the duplicates.
+process loses nothing and the caller makes no system call. Segments are preallocated
+(``posix_fallocate``) when they are created, so a full disk, a file-size limit or a lack of file
+descriptors is an error returned there, on the path that handles it, never a SIGBUS in the middle
+of a write. The node's worker settles positions as batches are delivered; settled segment files
+are deleted, and a clean shutdown with nothing pending removes the process's directory.
 
-Layout: ``<directory>/<pid>-<random>/seg-<n>.log``, one directory per process, held with an
-exclusive ``flock``. At start a process adopts the directories of processes that are gone and
-replays them first. Each record (:mod:`otel_eventtracking.records.spool`) is ``length (4 bytes) |
-crc32 (4 bytes) | payload``, the payload written before the header, so a write cut short leaves
-a zero header, which reads as the end. A
-record (a crash mid-write) or one whose checksum fails ends the reading of its segment with an
-error line, and a copy of the segment is kept in ``corrupt/``: neither stops start-up.
+Files and directories: :mod:`.spool_files`; adoption of dead processes' directories:
+:mod:`.spool_adopt`; the record format: :mod:`otel_eventtracking.records.spool`.
 """
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import logging
 import mmap
 import os
-import shutil
-import struct
 import threading
 import time
-import uuid
-import zlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from ..core.event import Event
-from ..exceptions import ImproperlyConfigured
+from ..exceptions import ConfigurationTypeError, ImproperlyConfigured
 from ..records import spool as records
+from . import spool_files as files
+from .spool_adopt import adopt
+from .spool_files import Gap, Position
+from .stats import Counters, SummaryLog
 
 log = logging.getLogger(__name__)
+_summary = SummaryLog(log)
 
 FsyncPolicy = Literal["never", "interval", "always"]
-Position = tuple[int, int]  # (segment number, byte offset)
-_HEADER = records.HEADER
-_SETTLED = struct.Struct(">QQ")
+RETRY_AFTER_ERROR = 1.0  # seconds before a failed segment creation is tried again
 
 
-def _read_settled(directory: Path) -> Position:
-    """The last settled position a (dead) process recorded, or the start."""
-    try:
-        raw = (directory / "settled").read_bytes()
-    except OSError:
-        return (1, 0)
-    if len(raw) != _SETTLED.size:
-        return (1, 0)
-    seg, off = _SETTLED.unpack(raw)
-    return (int(seg), int(off))
-
-
-def _pid_alive_lock(path: Path) -> int | None:
-    """An fd holding an exclusive lock on ``path``, or None if another live process holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
+def _option(name: str, value: object, kind: type, minimum: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and not isinstance(value, int)):
+        article = "an" if kind is int else "a"
+        raise ConfigurationTypeError(f"spool {name} must be {article} {kind.__name__}, got {value!r}")
+    if value < minimum:
+        raise ImproperlyConfigured(f"spool {name} must be >= {minimum}, got {value!r}")
 
 
 class Spool:
-    """The durable log of one batching node in one process (see the module docstring)."""
+    """The durable log of one batching node in one process (see the module docstring).
+
+    ``counters``: ``spool_errors`` (file operations that failed), ``spool_files_set_aside``,
+    ``spool_settled_repaired``, ``dropped.spool_corrupt`` (records lost in corrupt segments:
+    at least one per corrupt stretch). ``on_loss`` is called when records are found lost.
+    """
 
     def __init__(
         self,
@@ -81,140 +66,216 @@ class Spool:
     ) -> None:
         if fsync not in ("never", "interval", "always"):
             raise ImproperlyConfigured(f"spool fsync must be 'never', 'interval' or 'always', got {fsync!r}")
-        if max_bytes < segment_bytes or segment_bytes < 1024:
+        _option("max_bytes", max_bytes, int, 1024)
+        _option("segment_bytes", segment_bytes, int, 1024)
+        _option("fsync_interval", fsync_interval, float, 0)
+        if max_bytes < segment_bytes:
             raise ImproperlyConfigured("spool max_bytes must be >= segment_bytes >= 1024")
-        self.root = Path(directory)
+        self.root = files.check_root(Path(directory))
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
         self.fsync = fsync
         self.fsync_interval = fsync_interval
-        self.lock = threading.Lock()  # held by appenders; the node also holds it to order its queue
-        self._open()
+        self.counters = Counters()
+        self.on_loss: Callable[[], None] = lambda: None
+        self.lock = threading.RLock()  # held by appenders; re-entrant so a signal handler never deadlocks
+        self._set_aside_segments: set[Path] = set()
+        try:
+            self._open()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"spool_dir {str(self.root)!r}: cannot make a process directory: {exc}"
+            ) from None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _open(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.dir = self.root / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.dir.mkdir(mode=0o700)
-        lock_fd = _pid_alive_lock(self.dir / "lock")
-        assert lock_fd is not None
-        self._lock_fd = lock_fd
-        self._settled_fd = os.open(self.dir / "settled", os.O_RDWR | os.O_CREAT, 0o600)
+        self._own_dir = False
+        self.dir, self._lock_fd = files.make_process_dir(self.root)
+        self._own_dir = True
+        self._settled_fd = os.open(self.dir / "settled", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._fd: int | None = None
         self._map: mmap.mmap | None = None
-        self._bytes = 0
         self._dirty_since: float | None = None
-        adopted = self._adopt()
+        self._retry_at = 0.0
+        self._closed = False
+        adopted = adopt(self.root, self.dir, self.counters)
         self._write_seg = len(adopted) + 1
         self._write_off = 0
         self._settled: Position = (1, 0)
-        # data bytes per segment (adopted ones: what the sparse files really occupy)
-        self._seg_bytes = {int(p.stem.split("-")[1]): p.stat().st_blocks * 512 for p in self.dir.glob("seg-*.log")}
+        self._seg_bytes = {n + 1: p.stat().st_size for n, p in enumerate(adopted)}  # disk used per segment
+        self._seg_end = dict(self._seg_bytes)  # where the records of each closed segment end
         self._bytes = sum(self._seg_bytes.values())
         self.appended = 0  # events written by this process (read under self.lock)
 
-    def _adopt(self) -> list[Path]:
-        """Move the segments of processes that are gone into this directory, oldest first."""
-        adopted: list[Path] = []
-        for other in sorted(self.root.iterdir(), key=lambda p: p.stat().st_mtime):
-            if other == self.dir or not other.is_dir() or other.name == "corrupt":
-                continue
-            fd = _pid_alive_lock(other / "lock")
-            if fd is None:
-                continue  # a live process owns it
-            try:
-                settled_seg, settled_off = _read_settled(other)
-                for seg in sorted(other.glob("seg-*.log")):
-                    number = int(seg.stem.split("-")[1])
-                    if number < settled_seg:
-                        continue  # delivered before that process died
-                    target = self.dir / f"seg-{len(adopted) + 1:012d}.log"
-                    if number == settled_seg and settled_off:
-                        with open(seg, "rb") as src, open(target, "wb") as dst:
-                            src.seek(settled_off)
-                            shutil.copyfileobj(src, dst)
-                    else:
-                        os.replace(seg, target)
-                    adopted.append(target)
-                shutil.rmtree(other, ignore_errors=True)
-            finally:
-                os.close(fd)
-        if adopted:
-            log.warning("spool %s: replaying %d segment file(s) left by an earlier process", self.root, len(adopted))
-        return adopted
-
     def close(self) -> None:
+        """Unmap and close; with nothing pending the directory is removed (nothing to replay)."""
         with self.lock:
-            self._close_segment(sync=True)
-            os.close(self._settled_fd)
-            os.close(self._lock_fd)
+            self._closed = True
+            self._close_segment(sync=self.fsync != "never", trim=True)
+            if self._own_dir and self._settled >= self.tail:
+                files.remove_dir(self.dir)
+            for fd in (self._settled_fd, self._lock_fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._settled_fd = self._lock_fd = -1
 
-    def _close_segment(self, sync: bool) -> None:
+    def _close_segment(self, sync: bool, trim: bool = False) -> None:
         if self._map is not None:
-            if sync:
-                self._map.flush()
-            self._map.close()
+            with contextlib.suppress(OSError, ValueError):
+                if sync:
+                    self._map.flush()
+                self._map.close()
             self._map = None
         if self._fd is not None:
-            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                if trim:  # the preallocated rest is zeros: give it back
+                    os.ftruncate(self._fd, self._write_off)
+                    self._bytes += self._write_off - self._seg_bytes.get(self._write_seg, 0)
+                    self._seg_bytes[self._write_seg] = self._write_off
+                os.close(self._fd)
+            self._seg_end[self._write_seg] = self._write_off
             self._fd = None
 
     def reopen_after_fork(self) -> None:
-        """In a forked child: leave the parent's files alone and start a directory of our own."""
-        self.lock = threading.Lock()
-        self._close_segment(sync=False)
-        os.close(self._settled_fd)
-        os.close(self._lock_fd)
-        self._open()
+        """In a forked child: leave the parent's files alone and start a directory of our own.
+        The parent's lock state is not inherited (a new lock), and a failure here leaves the spool
+        refusing writes (counted), never an exception in the fork handler."""
+        self.lock = threading.RLock()
+        if self._map is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._map.close()  # the child's copy of the mapping; the parent's is untouched
+            self._map = None
+        for fd in (self._fd, self._settled_fd, self._lock_fd):
+            if fd is not None and fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._fd = None
+        self.counters = Counters()
+        try:
+            self._open()
+        except OSError as exc:
+            self._broken(exc)
+
+    def _broken(self, exc: OSError) -> None:
+        self._own_dir = False  # self.dir may still name the parent's directory: never remove it
+        self._fd, self._settled_fd, self._lock_fd = None, -1, -1
+        self._write_seg, self._write_off, self._settled = 1, 0, (1, 0)
+        self._seg_bytes, self._seg_end, self._bytes, self.appended = {}, {}, 0, 0
+        self._retry_at = float("inf")
+        self._closed = False
+        self.error("open", exc)
 
     # -- writing (caller thread; call with self.lock held) ----------------------------------------
-    def _segment(self, number: int) -> Path:
-        return self.dir / f"seg-{number:012d}.log"
+    def append_locked(self, event: Event) -> Position | str:
+        """Append one event: its end position, or the reason it was refused."""
+        return self.append_record_locked(records.encode(event))
 
-    def append_locked(self, event: Event) -> Position | None:
-        """Append one event; its end position, or None when the spool is full (the caller counts it)."""
-        record = records.encode(event)
+    def append_record_locked(self, record: bytes) -> Position | str:
+        """Append one framed record: its end position, or why not: ``spool_full`` (max_bytes, or a
+        record larger than a segment) or ``spool_error`` (a file error, counted and logged)."""
         size = len(record)
-        if self._bytes + size > self.max_bytes or size > self.segment_bytes:
-            return None
+        if self._closed:
+            return "shutdown"
         if self._map is None or self._write_off + size > self.segment_bytes:
-            self._rotate()
-        assert self._map is not None
+            if size > self.segment_bytes:
+                return "spool_full"
+            refused = self._rotate()
+            if refused is not None:
+                return refused
+        m = self._map
+        assert m is not None
         off = self._write_off
-        self._map[off + _HEADER.size : off + size] = record[_HEADER.size :]
-        self._map[off : off + _HEADER.size] = record[: _HEADER.size]  # the header last: it commits
+        header = records.HEADER.size
+        m[off + header : off + size] = memoryview(record)[header:]
+        m[off : off + header] = memoryview(record)[:header]  # the header last: it commits
         self.appended += 1
         self._write_off = off + size
-        self._bytes += size
-        self._seg_bytes[self._write_seg] = self._seg_bytes.get(self._write_seg, 0) + size
         if self.fsync == "always":
-            self._map.flush()
+            try:
+                m.flush()
+            except OSError as exc:
+                self.error("fsync", exc)
         elif self._dirty_since is None:
             self._dirty_since = time.monotonic()
         return (self._write_seg, self._write_off)
 
-    def _rotate(self) -> None:
-        if self._map is not None:
-            self._close_segment(sync=True)
-            self._write_seg += 1
-        self._fd = os.open(self._segment(self._write_seg), os.O_RDWR | os.O_CREAT, 0o600)
-        os.ftruncate(self._fd, self.segment_bytes)  # sparse: disk is used as records arrive
-        self._map = mmap.mmap(self._fd, self.segment_bytes)
-        self._write_off = 0
+    def _rotate(self) -> str | None:
+        """Close the current segment and open the next one, preallocated."""
+        if time.monotonic() < self._retry_at:
+            return "spool_error"
+        current = self._write_seg if self._map is not None else None
+        done = self._settled >= self.tail
+        reclaimable = self._seg_bytes.get(current, 0) if current is not None and done else 0
+        if self._bytes - reclaimable + self.segment_bytes > self.max_bytes:
+            return "spool_full"
+        if current is not None:  # closed first: its file descriptor is free for the next one
+            self._close_segment(sync=self.fsync != "never")
+            self._write_seg, self._write_off = current + 1, 0
+            if done:
+                self._unlink(current)
+        path = files.segment_path(self.dir, self._write_seg)
+        fd = -1
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            os.posix_fallocate(fd, 0, self.segment_bytes)  # ENOSPC / EFBIG here, not SIGBUS later
+            self._map = mmap.mmap(fd, self.segment_bytes)
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            self._retry_at = time.monotonic() + RETRY_AFTER_ERROR
+            self.error("create segment", exc)
+            return "spool_error"
+        self._fd = fd
+        self._seg_bytes[self._write_seg] = self.segment_bytes
+        self._bytes += self.segment_bytes
+        return None
+
+    def _unlink(self, number: int) -> None:
+        try:
+            files.segment_path(self.dir, number).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            self.error("delete segment", exc)
+        self._bytes -= self._seg_bytes.pop(number, 0)
+        self._seg_end.pop(number, None)
+
+    def error(self, what: str, exc: OSError) -> None:
+        """Count and log (once per minute per kind) a file error; the spool goes on, and the node's
+        next flush reports False (what was accepted may not be durable)."""
+        self.counters.add("spool_errors")
+        self.on_loss()
+        _summary.report(f"{what}:{id(self)}", 1, "spool %s: %s failed: %s; events go to the memory queue while it "
+                        "has room, then are dropped and counted (dropped.spool_error)", self.root, what, exc,
+                        level=logging.ERROR)  # fmt: skip
 
     @property
     def tail(self) -> Position:
         return (self._write_seg, self._write_off)
 
     def sync_if_due(self) -> None:
-        """fsync the open segment if the ``interval`` policy says so (called by the worker)."""
+        """fsync the open segment if the ``interval`` policy says so (worker thread). Only a dup of
+        the file descriptor is taken under the lock: appenders never wait for the disk."""
         if self.fsync != "interval" or self._dirty_since is None:
             return
-        if time.monotonic() - self._dirty_since >= self.fsync_interval:
-            with self.lock:
-                if self._map is not None:
-                    self._map.flush()  # msync: short, and appenders only copy into memory
-                self._dirty_since = None
+        if time.monotonic() - self._dirty_since < self.fsync_interval:
+            return
+        with self.lock:
+            self._dirty_since = None
+            try:
+                fd = os.dup(self._fd) if self._fd is not None else None
+            except OSError as exc:
+                self.error("fsync", exc)
+                return
+        if fd is not None:
+            try:
+                os.fsync(fd)  # writes back the mapping's dirty pages of this file
+            except OSError as exc:
+                self.error("fsync", exc)
+            finally:
+                os.close(fd)
 
     # -- reading and settling (worker thread) -----------------------------------------------------
     @property
@@ -226,77 +287,43 @@ class Spool:
             return self._settled < self.tail
 
     def read(self, start: Position, limit: int) -> tuple[list[Event], Position]:
-        """Up to ``limit`` events from ``start``; and the position after the last one read."""
-        events: list[Event] = []
-        position = start
-        for event, after in self._iter_from(start):
-            position = after
-            if event is not None:
-                events.append(event)
-                if len(events) >= limit:
-                    break
-        return events, position
-
-    def _iter_from(self, start: Position) -> Iterator[tuple[Event | None, Position]]:
+        """Up to ``limit`` events from ``start``, and the position after the last one read.
+        Corrupt stretches are skipped, counted (``dropped.spool_corrupt``) and logged."""
         with self.lock:
             tail = self.tail
+        events: list[Event] = []
         seg, off = start
         while (seg, off) < tail:
             end = tail[1] if seg == tail[0] else None
-            for item in self._iter_segment(self._segment(seg), off, end):
-                if item is None:  # truncated or corrupt: the rest of this segment is skipped
-                    break
-                yield item[0], (seg, item[1])
+            path = files.segment_path(self.dir, seg)
+            for item in files.scan(path, off, end):
+                if isinstance(item, Gap):
+                    self._lost(path, item.start, item.why)
+                    off = item.end
+                    continue
+                body, off = item
+                try:
+                    events.append(records.decode(body))
+                except records.RecordError as exc:
+                    self._lost(path, off, str(exc))
+                    continue
+                if len(events) >= limit:
+                    return events, (seg, off)
             if seg >= tail[0]:
-                return
+                return events, tail  # everything readable up to the tail was read (gaps counted)
             seg, off = seg + 1, 0
-            yield None, (seg, off)  # progress past a finished (or skipped) segment
+        return events, (seg, off)
 
-    def _iter_segment(self, path: Path, offset: int, end: int | None) -> Iterator[tuple[Event, int] | None]:
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(offset)
-                while end is None or offset < end:
-                    header = fh.read(_HEADER.size)
-                    if not header:
-                        return
-                    if len(header) < _HEADER.size:
-                        self._set_aside(path, offset, "truncated record (a crash mid-write?)")
-                        yield None
-                        return
-                    length, crc = _HEADER.unpack(header)
-                    if length == 0:
-                        return  # the zero-filled rest of a segment (or a write that never committed)
-                    payload = fh.read(length)
-                    if len(payload) < length:
-                        self._set_aside(path, offset, "truncated record (a crash mid-write?)")
-                        yield None
-                        return
-                    if zlib.crc32(payload) != crc:
-                        self._set_aside(path, offset, "checksum mismatch")
-                        yield None
-                        return
-                    try:
-                        event = records.decode(payload)
-                    except Exception as exc:
-                        self._set_aside(path, offset, f"undecodable record ({exc!r})")
-                        yield None
-                        return
-                    offset += _HEADER.size + length
-                    yield event, offset
-        except FileNotFoundError:
-            return
-
-    def _set_aside(self, path: Path, offset: int, why: str) -> None:
-        aside = self.root / "corrupt"
-        aside.mkdir(exist_ok=True, mode=0o700)
-        target = aside / f"{self.dir.name}-{path.name}"
-        log.error("spool %s: %s at offset %d; the rest of the segment is skipped and the file kept aside as %s",
-                  path, why, offset, target)  # fmt: skip
-        try:
-            shutil.copy2(path, target)
-        except OSError:
-            log.exception("could not keep %s aside", path)
+    def _lost(self, path: Path, offset: int, why: str) -> None:
+        self.counters.add("dropped.spool_corrupt")
+        self.on_loss()
+        if path not in self._set_aside_segments:
+            self._set_aside_segments.add(path)
+            self.counters.add("spool_files_set_aside")
+            files.set_aside(self.root, path, f"{why} at offset {offset}; the stretch is skipped (counted as "
+                                             "dropped.spool_corrupt) and reading goes on", copy=True)  # fmt: skip
+        else:
+            log.error("spool %s: %s at offset %d; skipped (counted as dropped.spool_corrupt)", path, why, offset)
 
     def settle(self, position: Position) -> None:
         """Everything before ``position`` is delivered: record it (so a restart replays only what
@@ -304,19 +331,16 @@ class Spool:
         if position <= self._settled:
             return
         self._settled = position
-        os.pwrite(self._settled_fd, _SETTLED.pack(*position), 0)
+        try:
+            os.pwrite(self._settled_fd, files.pack_settled(position), 0)
+        except OSError as exc:
+            self.error("write settled", exc)
         with self.lock:
-            write_seg = self._write_seg
-        for seg in range(max(1, position[0] - 64), position[0]):
-            if seg >= write_seg:
-                break
-            try:
-                self._segment(seg).unlink()
-            except FileNotFoundError:
-                continue
-            with self.lock:
-                self._bytes -= self._seg_bytes.pop(seg, 0)
+            for seg in [n for n in self._seg_bytes if n != self._write_seg]:
+                if position >= (seg, self._seg_end.get(seg, 1 << 62)):
+                    self._unlink(seg)
 
     def size(self) -> int:
+        """Disk used by this process's segments (preallocated ones count whole)."""
         with self.lock:
             return self._bytes

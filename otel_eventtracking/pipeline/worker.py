@@ -4,20 +4,43 @@ A daemon thread wakes when a batch is full or every ``schedule_delay`` seconds, 
 the queue, hands them to the node's router and tells the queue how each went. A queue that keeps
 failed batches (the spool) is retried with capped backoff; one that does not (memory) loses them,
 and the loss is counted. Flushes complete once the events queued before them are settled.
+
+A retained batch that keeps failing (``dead_letter_after_attempts`` times, or for
+``dead_letter_after_seconds``) is isolated (:mod:`.isolation`): the events the backends reject
+while they accept others are moved to the queue's dead-letter area (``dead_lettered``), the rest
+is delivered and the queue moves on. While nothing gets through (an outage) nothing is moved.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from ..core.event import Event
 from . import poison
+from .isolation import isolate
 from .queues import Batch, EventQueue, FlushMarker
-from .stats import Counters
+from .stats import Counters, SummaryLog
 
 log = logging.getLogger(__name__)
+_summary = SummaryLog(log)
+
+
+class _Failing:
+    """The batch at the head of a retaining queue that keeps failing (keyed by its first event)."""
+
+    __slots__ = ("attempts", "head", "round_at", "rounds", "since", "total")
+
+    def __init__(self, head: str, now: float, seconds: float | None) -> None:
+        self.head = head
+        self.since = now
+        self.attempts = 0  # since the last isolation round
+        self.total = 0
+        self.rounds = 0  # isolation rounds that were inconclusive
+        self.round_at = now + seconds if seconds is not None else float("inf")
+
 
 THREAD_PREFIX = "otel-eventtracking-batch"  # the validation processor recognises workers by it
 
@@ -80,6 +103,8 @@ class BatchWorker:
         self._on_start = on_start
         self.dequeued = 0
         self.batches_done = 0
+        self.dead_letter_after_attempts: int | None = None  # None: never isolate (see _isolation_due)
+        self.dead_letter_after_seconds: float | None = None
         self._init_runtime()
 
     def _init_runtime(self) -> None:
@@ -92,6 +117,12 @@ class BatchWorker:
         self._stopping = False
         self._dirty = False  # something was lost since the last completed flush
         self._backoff = 0.0
+        self._failing: _Failing | None = None
+
+    def isolate_after(self, attempts: int | None, seconds: float | None) -> None:
+        """Isolate a retained batch after it failed ``attempts`` times or for ``seconds`` (None: never)."""
+        self.dead_letter_after_attempts = attempts
+        self.dead_letter_after_seconds = seconds
 
     # -- starting and waking (caller thread) ----------------------------------------------------
     def start(self) -> None:
@@ -122,8 +153,13 @@ class BatchWorker:
         while True:
             self.wake.wait(self.schedule_delay)
             self.wake.clear()
-            self.queue.tick()
-            self.drain()
+            try:
+                self.queue.tick()
+                self.drain()
+            except Exception:  # a last line of defence: the worker must outlive any one failure
+                _summary.report(f"loop:{id(self)}", 1, "worker of node %r failed; it goes on", self.name or "batch",
+                                level=logging.ERROR, exc_info=True)  # fmt: skip
+                self._halt.wait(self.schedule_delay)
             if self._stopping and (self._halt.is_set() or not len(self.queue)):
                 return
 
@@ -135,12 +171,17 @@ class BatchWorker:
             if batch is None:
                 return
             ok = self._deliver(batch) if batch.events else True
+            culprits = 0
+            if not ok and self._isolation_due(batch):
+                isolated = self._isolate(batch)
+                ok, culprits = isolated is not None, isolated or 0
             if not queue.settle(batch, ok):
                 self.counters.add("attempts_failed", len(batch.events))
                 self._retry_later()
                 return
+            self._failing = None
             if batch.events:
-                self._count(batch, ok)
+                self._count(batch, ok, culprits)
             self._backoff = 0.0
             for marker in batch.markers:
                 marker.complete(not self._dirty)
@@ -151,22 +192,15 @@ class BatchWorker:
 
     def _deliver(self, batch: Batch) -> bool:
         self.dequeued += len(batch.events)
-        try:
-            with poison.keeping_aside(self._set_aside):
-                return self.deliver(batch.events)
-        except Exception:  # the router isolates its children; this is a last line of defence
-            log.exception("batch of %d events failed in node %r", len(batch.events), self.name)
-            return False
-        finally:
-            self.counters.add("batches")
+        return self._try(batch.events)
 
     def _set_aside(self, events: list[Event], reason: str) -> None:
         """Events a sink dropped (poison, oversize...): the next flush says so; the queue may keep them."""
         self._dirty = True
         self.queue.set_aside(events, reason)
 
-    def _count(self, batch: Batch, ok: bool) -> None:
-        n = len(batch.events)
+    def _count(self, batch: Batch, ok: bool, culprits: int = 0) -> None:
+        n = len(batch.events) - culprits
         if ok:
             self.counters.add("exported", n)
             if batch.replay:
@@ -174,6 +208,62 @@ class BatchWorker:
         else:
             self._dirty = True
             self.counters.add("failed", n)
+
+    # -- the retained-failure path ---------------------------------------------------------------
+    def _isolation_due(self, batch: Batch) -> bool:
+        attempts, seconds = self.dead_letter_after_attempts, self.dead_letter_after_seconds
+        if not batch.events or not self.queue.retains_failures or (attempts is None and seconds is None):
+            return False
+        now = time.monotonic()
+        failing = self._failing
+        head = batch.events[0].event_id
+        if failing is None or failing.head != head:
+            failing = self._failing = _Failing(head, now, seconds)
+        failing.attempts += 1
+        failing.total += 1
+        if (attempts is not None and failing.attempts >= attempts) or now >= failing.round_at:
+            failing.attempts = 0
+            failing.round_at = now + seconds if seconds is not None else float("inf")
+            return True
+        return False
+
+    def _try(self, events: Sequence[Event]) -> bool:
+        try:
+            with poison.keeping_aside(self._set_aside):
+                return self.deliver(events)
+        except Exception:  # the router isolates its children; this is a last line of defence
+            log.exception("batch of %d events failed in node %r", len(events), self.name)
+            return False
+        finally:
+            self.counters.add("batches")
+
+    def _isolate(self, batch: Batch) -> int | None:
+        """An isolation round on a batch that keeps failing: the number of culprits moved aside (the
+        rest was delivered), or None when it was inconclusive (kept for a retry)."""
+        failing = self._failing
+        assert failing is not None
+        window = len(batch.events) * 2 ** min(failing.rounds, 6)  # probes look farther each round
+        after = self.queue.peek_after(batch, window)
+        culprits = isolate(batch.events, self._try, after, self._halt.is_set)
+        node = self.name or "batch"
+        if culprits is None:
+            failing.rounds += 1
+            _summary.report(f"outage:{id(self)}", 1, "node %r: a batch of %d event(s) failed %d time(s) over %.0fs and "
+                            "no single event gets through (an outage?): nothing is dead-lettered, it is retried",
+                            node, len(batch.events), failing.total, time.monotonic() - failing.since)  # fmt: skip
+            return None
+        if culprits:
+            seconds = time.monotonic() - failing.since
+            reason = (f"rejected by the backends of node {node!r}: {failing.total} failed attempt(s) over "
+                      f"{seconds:.0f}s, then alone while other events got through")  # fmt: skip
+            self.queue.set_aside(culprits, reason)
+            self.counters.add("dead_lettered", len(culprits))
+            self._dirty = True
+            names = sorted({str(e.name) for e in culprits})
+            _summary.report(f"dead:{id(self)}", len(culprits), "node %r: %d event(s) (%s) moved to the dead-letter "
+                            "area: %s; the rest of the batch was delivered", node, len(culprits),
+                            ", ".join(names[:5]), reason, level=logging.ERROR)  # fmt: skip
+        return len(culprits)
 
     def _retry_later(self) -> None:
         for marker in self.queue.take_markers():  # a flush waiting now would wait for an outage: say False

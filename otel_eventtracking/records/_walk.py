@@ -89,7 +89,7 @@ def _container_loops(
         try:
             pairs = m.items() if type(m) is dict else list(m.items())
         except Exception as exc:  # a mapping that cannot even be read
-            return self.reject(m, f"cannot be read ({type(exc).__name__}: {printable(exc)})")  # type: ignore[no-any-return]
+            return self.reject(m, f"cannot be read ({type(exc).__name__}: {printable(exc)})")
         for raw, v in pairs:
             k = raw if type(raw) is str else key_of(raw)
             t = type(v)
