@@ -25,6 +25,7 @@ from .exceptions import (
 from .otel.log_records import LogRecordBackend
 from .otel.telemetry import enable_metrics
 from .pipeline.batching import AsyncRoutingBackend, BatchingRoutingBackend, SpooledBatchingRoutingBackend
+from .pipeline.exit_signals import install_signal_handlers
 from .pipeline.processor import EventProcessor
 from .pipeline.routing import RoutingBackend
 
@@ -54,6 +55,7 @@ __all__ = [
     "enable_metrics",
     "flush",
     "get_tracker",
+    "install_signal_handlers",
     "register_tracker",
     "replace_tracker",
     "reset",

@@ -252,6 +252,8 @@ class BatchingRoutingBackend(Node):
         for marker in self.queue.take_markers():
             marker.complete(False)
         lost = self.queue.close()
+        if not retains:  # an export still under way past the budget: counted lost (the exit cuts it off)
+            lost += self.worker.unsettled()
         if lost:
             self.counters.add("dropped.shutdown", lost)
             log.error("%d event(s) still queued in node %r when shutdown ran out of time; they are lost",

@@ -2,7 +2,8 @@
 
 Nodes are tracked (weakly) when built; the hooks are installed when the first worker starts or
 the first spool opens, never at import. At interpreter exit every open node is flushed and shut
-down within ``OTEL_EVENTTRACKING_EXIT_TIMEOUT`` seconds (default 10); in a forked child every
+down within ``OTEL_EVENTTRACKING_EXIT_TIMEOUT`` seconds (default 10; after a termination signal
+handled by :mod:`.exit_signals`, the budget given there); in a forked child every
 fork-safe lock and summary log is renewed first (:mod:`.locks`: a thread of the parent may have
 held one at the fork), then every node forgets the parent's queued events and its worker
 restarts on first use.
@@ -83,5 +84,30 @@ def exit_timeout() -> float:
         return 10.0
 
 
+_exit_started = False
+_signal_exit: tuple[int, float | None] | None = None  # (signal number, flush budget) once a signal ends us
+
+
+def exit_on_signal(signum: int, timeout: float | None) -> bool:
+    """Called from a signal handler (:mod:`.exit_signals`) about to raise ``SystemExit``: the exit
+    flush gets ``timeout`` seconds (None: :func:`exit_timeout`). False when the exit flush already
+    runs (nothing to raise). Takes no lock: it may interrupt any code of this process."""
+    global _signal_exit
+    if _exit_started:
+        return False
+    _signal_exit = (signum, timeout)
+    return True
+
+
 def _at_exit() -> None:
-    all_within([n for n in live_nodes() if not n.closed], lambda node, left: node.shutdown(left), exit_timeout())
+    global _exit_started
+    _exit_started = True
+    nodes = [n for n in live_nodes() if not n.closed]
+    budget = exit_timeout()
+    if _signal_exit is not None:
+        signum, timeout = _signal_exit
+        budget = budget if timeout is None else timeout
+        if nodes:
+            log.info("signal %d: delivering the queued events of %d node(s) before exiting (at most %ss)",
+                     signum, len(nodes), budget)  # fmt: skip
+    all_within(nodes, lambda node, left: node.shutdown(left), budget)

@@ -102,6 +102,7 @@ class BatchWorker:
         self.retry_max_backoff = retry_max_backoff
         self._on_start = on_start
         self.dequeued = 0
+        self.in_flight = 0  # events of the batch being delivered now (not yet counted either way)
         self.batches_done = 0
         self.dead_letter_after_attempts: int | None = None  # None: never isolate (see _isolation_due)
         self.dead_letter_after_seconds: float | None = None
@@ -145,6 +146,12 @@ class BatchWorker:
         """An event was dropped before it reached the queue: the next flush reports False."""
         self._dirty = True
 
+    def unsettled(self) -> int:
+        """Events of a batch that a thread still delivers after ``stop`` gave up waiting for it (an
+        export slower than the exit budget): the process exit may cut them off."""
+        thread = self._thread
+        return self.in_flight if thread is not None and thread.is_alive() else 0
+
     def alive(self) -> bool:
         return self.running and self._thread is not None and self._thread.is_alive()
 
@@ -177,11 +184,13 @@ class BatchWorker:
                 ok, culprits = isolated is not None, isolated or 0
             if not queue.settle(batch, ok):
                 self.counters.add("attempts_failed", len(batch.events))
+                self.in_flight = 0
                 self._retry_later()
                 return
             self._failing = None
             if batch.events:
                 self._count(batch, ok, culprits)
+            self.in_flight = 0
             self._backoff = 0.0
             for marker in batch.markers:
                 marker.complete(not self._dirty)
@@ -192,6 +201,7 @@ class BatchWorker:
 
     def _deliver(self, batch: Batch) -> bool:
         self.dequeued += len(batch.events)
+        self.in_flight = len(batch.events)
         return self._try(batch.events)
 
     def _set_aside(self, events: list[Event], reason: str) -> None:
