@@ -146,7 +146,7 @@ def test_fault_matrix(tmp_path, worker, fault):
     assert left == [] and notes.get("killed_left", []) == [], (left, notes, logs)
     assert len(load.answered) >= TOTAL * 0.9, (len(load.answered), failed)
     for fig in (on, off):
-        assert fig.extra == [], f"answered requests whose 3 emits were not all logged: {fig.extra}"
+        assert fig.answered_unlogged == [], f"answered requests whose 3 emits were not all logged: {fig}"
         assert fig.spurious == 0
         assert fig.emitted >= 3 * len(load.answered)
     assert on.uncounted == 0, on
