@@ -14,7 +14,7 @@ from ..otel._sdk import LogRecordExporter, LogRecordExportResult, ReadableLogRec
 from ..pipeline import debug as _debug
 from ..pipeline import poison
 from ..pipeline.stats import Counters, SummaryLog
-from ..records.normalize import UnserializablePolicy, printable
+from ..records.normalize import UnserializablePolicy, counting_collisions, printable
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
@@ -74,6 +74,12 @@ class EventExporter(LogRecordExporter, abc.ABC):
         return None
 
     # -- helpers for subclasses -----------------------------------------------------------------
+    def _collided(self, path: str) -> None:
+        """Two keys of one mapping became the same string: both values kept, one key renamed."""
+        self.counters.add("collisions")
+        self.report(f"collision:{path}", 1, "keys became the same string at %s: one was renamed (%s)", path,
+                    "1 and '1' -> '1~int'")  # fmt: skip
+
     def drop(self, event: Event, reason: str, message: str, *args: object) -> None:
         """Count a dropped event under ``dropped.<reason>``, log it (once per interval and event
         name) and hand it to the delivering node: its next flush reports the loss, and a durable
@@ -95,7 +101,8 @@ class EventExporter(LogRecordExporter, abc.ABC):
         its name and the error, and set aside; the rest of the batch goes on."""
         for event in events:
             try:
-                converted = convert(event)
+                with counting_collisions(self._collided):
+                    converted = convert(event)
             except UnserializableEventError as exc:
                 self.drop(event, "unserializable", "event %r not exported: %s", event.name, exc)
             except Exception as exc:  # a hostile value (its __str__, __eq__, __len__... raised): this event only
