@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core.event import UNKNOWN_EVENT_TYPE, Event, coerce_event
@@ -94,19 +94,20 @@ class EventExporter(LogRecordExporter, abc.ABC):
         """Log a problem affecting ``n`` events, at most once per interval per key."""
         _summary.report(f"{key}:{id(self)}", n, f"{type(self).__name__}: {message}", *args)
 
-    def convert_each(self, events: Sequence[Event], convert: Any) -> Iterator[tuple[Event, Any]]:
+    def convert_each(self, events: Sequence[Event], convert: Any) -> list[tuple[Event, Any]]:
         """(event, convert(event)) for each event. An event that cannot be converted is poison: it
         is dropped and counted (``dropped.unserializable`` for a value with no form in the format,
         ``dropped.poison`` for any other error, e.g. a key whose ``__str__`` raises), logged with
-        its name and the error, and set aside; the rest of the batch goes on."""
-        for event in events:
-            try:
-                with counting_collisions(self._collided):
-                    converted = convert(event)
-            except UnserializableEventError as exc:
-                self.drop(event, "unserializable", "event %r not exported: %s", event.name, exc)
-            except Exception as exc:  # a hostile value (its __str__, __eq__, __len__... raised): this event only
-                self.drop(event, "poison", "event %r not exported: converting it raised %s: %s",
-                          event.name, type(exc).__name__, printable(exc))  # fmt: skip
-            else:
-                yield event, converted
+        its name and the error, and set aside; the rest of the batch goes on. Colliding keys are
+        counted as ``collisions``."""
+        out: list[tuple[Event, Any]] = []
+        with counting_collisions(self._collided):  # once per batch: the conversion loop stays tight
+            for event in events:
+                try:
+                    out.append((event, convert(event)))
+                except UnserializableEventError as exc:
+                    self.drop(event, "unserializable", "event %r not exported: %s", event.name, exc)
+                except Exception as exc:  # a hostile value (its __str__, __eq__, __len__... raised): this event only
+                    self.drop(event, "poison", "event %r not exported: converting it raised %s: %s",
+                              event.name, type(exc).__name__, printable(exc))  # fmt: skip
+        return out
