@@ -7,6 +7,7 @@ from typing import Any
 
 from ..core.event import Event
 from ..exceptions import EventEmissionExit
+from ..otel import _sdk
 from ..otel._sdk import LogRecordProcessor, ReadWriteLogRecord
 from ..pipeline.processor import EventProcessor
 
@@ -65,7 +66,7 @@ class FilteringLogRecordProcessor(LogRecordProcessor):
     def enabled(self, *, event_name: str | None = None, **kwargs: Any) -> bool:
         if not self._allows(event_name):
             return False
-        return bool(self.delegate.enabled(event_name=event_name, **kwargs))
+        return _sdk.processor_enabled(self.delegate, event_name=event_name, **kwargs)
 
     def shutdown(self) -> None:
         self.delegate.shutdown()

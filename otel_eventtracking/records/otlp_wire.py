@@ -4,10 +4,10 @@ The SDK's ``encode_logs`` builds a protobuf message per value and hashes the res
 (25-30 us per record); this module writes the same wire format with plain varints and
 length-delimited fields, byte for byte ``encode_logs(batch).SerializeToString()`` for the same
 records under one resource and scope (``tests/test_otlp_wire.py`` proves it on generated records).
-The SDK's mapping is followed exactly: ``None`` -> an empty AnyValue; ``bool`` before ``int``
-(signed 64-bit); ``float``; ``bytes``; other sequences -> arrays; mappings -> key/value lists with
-``str(key)`` keys; empty values are written (AnyValue is a oneof); LogRecord fields in field
-order, zero scalars and ids left out, the body always present.
+The installed SDK's mapping is followed exactly: ``None`` -> an empty AnyValue (before 1.43: a None
+body or map value left out); ``bool`` before ``int`` (signed 64-bit); ``float``; ``bytes``; other
+sequences -> arrays; mappings -> key/value lists with ``str(key)`` keys; empty values are written
+(AnyValue is a oneof); LogRecord fields in field order, zero scalars and ids left out.
 
 A value the SDK cannot encode (an unsupported type, an int beyond int64, lone surrogates, a
 non-str attribute key, a negative timestamp...) raises :class:`WireEncodeError` naming the record
@@ -22,12 +22,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..exceptions import EventTrackingError
+from ..otel import _sdk
 
 __all__ = ["LogsRequestEncoder", "WireEncodeError", "WireRecord", "encode_any_value"]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _U64 = (1 << 64) - 1
 _KEY_CACHE_MAX = 4096
+_NULL_FIELDS = _sdk.encoder_writes_null_values()  # False: a None body / map value is left out (SDK < 1.43)
 
 
 class WireRecord(NamedTuple):
@@ -195,6 +197,8 @@ def _kvs(mapping: Mapping[Any, Any], tag: bytes, str_keys: bool) -> bytes:
             kv = kf + _STR_VALUE[n] + b if n < _SHORT else kf + _ld(b"\x12", encode_any_value(v))
         elif t is int and 0 <= v < _VARINT_TABLE_SIZE:
             kv = kf + _INT_VALUE[v]
+        elif v is None and not _NULL_FIELDS:
+            kv = kf
         else:
             av = encode_any_value(v)
             n = len(av)
@@ -232,7 +236,7 @@ def _record(r: WireRecord) -> bytes:
         parts.append(_SEVERITY[sev] if 0 < sev < 128 else b"\x10" + _varint_slow(_enum(sev)))
     if sev_text:
         parts.append(_ld(b"\x1a", sev_text.encode()))
-    parts.append(_ld(b"\x2a", encode_any_value(body)))
+    parts.append(_ld(b"\x2a", encode_any_value(body)) if body is not None or _NULL_FIELDS else _EMPTY)
     if attrs:
         parts.append(_kvs(attrs, b"\x32", False))
     if dropped:
@@ -294,12 +298,12 @@ class LogsRequestEncoder:
     def from_sdk(cls, resource: Any, scope: Any = None) -> LogsRequestEncoder:
         """From an SDK ``Resource`` and ``InstrumentationScope`` (their public attributes only)."""
         return cls(
-            resource_attributes=dict(resource.attributes),
+            resource_attributes=_sdk.encodable_attributes(resource.attributes),
             resource_schema_url=resource.schema_url,
             scope_name=scope.name if scope is not None else None,
             scope_version=scope.version if scope is not None else None,
             scope_schema_url=scope.schema_url if scope is not None else None,
-            scope_attributes=dict(scope.attributes or {}) if scope is not None else None,
+            scope_attributes=_sdk.encodable_attributes(scope.attributes) if scope is not None else None,
         )
 
     def encode_record(self, record: WireRecord, index: int | None = None) -> bytes:
@@ -381,11 +385,7 @@ def _find_bad(value: Any, path: str, depth: int = 0) -> tuple[str, BaseException
     except Exception as err:
         return path, err
     if isinstance(value, Sequence):
-        for i, item in enumerate(value):
-            found = _find_bad(item, f"{path}[{i}]", depth + 1)
-            if found is not None:
-                return found
-        return None
+        return next(filter(None, (_find_bad(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))), None)
     if isinstance(value, Mapping):
         for k, item in value.items():
             try:
