@@ -82,8 +82,8 @@ def check(minor: str, python: Path, app: str, wheel: Path) -> list[str]:
                 problems.append(f"otel-eventtracking{extra}: would add {name} {version}, not {minor}.x")
     verdict = "keeps" if not problems else "CHANGES"
     sdk = before.get("opentelemetry-sdk", "?")
-    names = ", ".join(f"otel-eventtracking{extra}" for extra in extras)
-    print(f"SDK {sdk:8} app={app:9} {names}: pip {verdict} the app's OpenTelemetry", flush=True)
+    names = ", ".join(extra or "core" for extra in extras)
+    print(f"SDK {sdk:8} app {app:9} + otel-eventtracking ({names}): pip {verdict} the app's set", flush=True)
     return problems
 
 
