@@ -9,6 +9,7 @@ from typing import Any
 from ..core.event import Event
 from ..core.options import checked
 from ..exceptions import EventDropped, EventEmissionExit
+from ..otel import _sdk
 from ..otel._sdk import LogRecordProcessor, ReadWriteLogRecord
 from ..pipeline.processor import EventProcessor
 from ..pipeline.stats import Counters, SummaryLog
@@ -126,7 +127,7 @@ class FilteringLogRecordProcessor(LogRecordProcessor):
     def enabled(self, *, event_name: str | None = None, **kwargs: Any) -> bool:
         if not self._allows(event_name):
             return False
-        return bool(self.delegate.enabled(event_name=event_name, **kwargs))
+        return _sdk.processor_enabled(self.delegate, event_name=event_name, **kwargs)
 
     def shutdown(self) -> None:
         self.delegate.shutdown()
