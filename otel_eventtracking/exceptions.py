@@ -29,6 +29,16 @@ class EventEmissionExit(EventTrackingError):
     """Raised by a processor to stop an event from reaching the backends below it."""
 
 
+class EventDropped(EventEmissionExit):
+    """Raised by a processor that drops an event as a loss, not a choice (it cannot judge it, it is
+    too large...): the routing node counts it as ``dropped.<reason>`` instead of ``filtered``. Code
+    written for upstream sees an ``EventEmissionExit``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
 class NoBackendEnabled(EventTrackingError):
     """Raised by a backend that declines an event because it is switched off."""
 

@@ -12,7 +12,16 @@ import otel_eventtracking
 from otel_eventtracking import exceptions
 
 PACKAGE = Path(otel_eventtracking.__file__).parent
-PRIVATE_OTEL = ("opentelemetry._logs", "opentelemetry.sdk._logs")
+PRIVATE_OTEL = (
+    "opentelemetry._logs",
+    "opentelemetry.sdk._logs",
+    # the OTLP exporters' internals (encoder, HTTP client) and the API's private span key
+    "opentelemetry.exporter.otlp.proto.common._log_encoder",
+    "opentelemetry.exporter.otlp.proto.common._internal",
+    "opentelemetry.exporter.otlp.proto.http._common",
+    "opentelemetry.exporter.otlp.common",
+    "opentelemetry.trace.propagation._SPAN_KEY",
+)
 MAX_LINES = 400
 
 

@@ -142,3 +142,11 @@ def test_summary_log_reports_once_per_interval(caplog):
     summary.interval = 0
     summary.report("k", 1, "problem %s", "x")
     assert caplog.records[-1].getMessage() == "problem x (5 occurrence(s) since the last report)"
+
+
+def test_colliding_keys_keep_both_values_and_are_counted():
+    buf = io.StringIO()
+    exp = JsonLinesExporter(stream=buf, include_trace_context=False)
+    exp.export_events([_event("c", {1: "int", "1": "str"})])
+    assert json.loads(buf.getvalue())["data"] == {"1": "str", "1~int": "int"}
+    assert exp.counters.get("collisions") == 1

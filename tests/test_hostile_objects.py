@@ -173,6 +173,7 @@ def test_filters_fail_closed_on_names_they_cannot_judge(bad_name):
         return
     assert stream.getvalue() == ""
     assert t.stats()["root"]["dropped.unjudged"] == 1
+    assert "filtered" not in t.stats()["root"]  # counted once, as a loss, not also as a choice
 
 
 def test_a_filter_whose_check_raises_drops_and_counts():

@@ -27,6 +27,7 @@ from otel_eventtracking.exporters.mongodb import MongoExporter
 from otel_eventtracking.records import bson_fast, json_fast
 from otel_eventtracking.records.json import dumps, json_record
 from otel_eventtracking.records.normalize import Normalizer, format_datetime
+from otel_eventtracking.records.otlp import otlp_body, otlp_body_reference
 
 from .fixtures.hostile_values import (
     ASCII,
@@ -329,3 +330,34 @@ def test_the_rejection_path_names_the_value():
 def test_orjson_is_in_use():
     # The encoder choice is part of the contract of this module (see the module docstring).
     assert json_fast.USES_ORJSON
+
+
+@PROFILE
+@given(args=event_args(), policy=policies)
+def test_the_otlp_body_walk_is_the_reference(args, policy):
+    event = make_event(args)
+    got = outcome(lambda: strict(otlp_body(event, policy=policy)))
+    assert got == outcome(lambda: strict(otlp_body_reference(event, policy=policy)))
+
+
+@PROFILE
+@given(args=event_args(event_names=st.text(max_size=8)), other=st.booleans())
+def test_wire_records_with_cached_context_attributes_encode_as_the_plain_mapping(args, other):
+    """The OTLP path encodes a context's attributes once per context object; the bytes must be
+    those of encoding each record's attribute mapping (which tests/test_otlp_wire.py holds to the
+    SDK's encoder)."""
+    from opentelemetry.sdk.resources import Resource
+
+    from otel_eventtracking.otel import _sdk
+    from otel_eventtracking.records.otlp import otlp_attributes, wire_record
+    from otel_eventtracking.records.otlp_wire import LogsRequestEncoder
+
+    event = make_event(args)
+    if other:  # first a record under another context, so the cache holds something else
+        outcome(lambda: wire_record(make_event(("o", 0, {"k": 1}, {}, None, None))))
+    encoder = LogsRequestEncoder.from_sdk(Resource.create({"service.name": "t"}), _sdk.SCOPE)
+
+    def plain() -> bytes:
+        return encoder.encode_record(wire_record(event)._replace(attributes=otlp_attributes(event)))
+
+    assert outcome(lambda: encoder.encode_record(wire_record(event))) == outcome(plain)

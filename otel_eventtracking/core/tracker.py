@@ -21,7 +21,7 @@ from ..otel.log_records import LOG_RECORDS_BACKEND, LogRecordBackend
 from ..pipeline import debug as _debug
 from ..pipeline.reentry import entry_point
 from ..pipeline.routing import RoutingBackend
-from ..pipeline.stats import Counters, SummaryLog
+from ..pipeline.stats import Counters, SummaryLog, count_value
 from ..records.normalize import printable
 from .context import ContextStack, OTelContextLocator, Projection
 from .event import _EMPTY, UNKNOWN_EVENT_TYPE, Event, snapshot
@@ -224,7 +224,7 @@ class Tracker:
 
     def emitted(self) -> int:
         """How many events ``emit`` was called with (the self-telemetry ``emitted`` count)."""
-        return int(self._emitted.__reduce__()[1][0])
+        return count_value(self._emitted)
 
     # -- lifecycle --------------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:

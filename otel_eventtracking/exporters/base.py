@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core.event import UNKNOWN_EVENT_TYPE, Event, coerce_event
@@ -14,7 +14,7 @@ from ..otel._sdk import LogRecordExporter, LogRecordExportResult, ReadableLogRec
 from ..pipeline import debug as _debug
 from ..pipeline import poison
 from ..pipeline.stats import Counters, SummaryLog
-from ..records.normalize import UnserializablePolicy, printable
+from ..records.normalize import UnserializablePolicy, counting_collisions, printable
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
@@ -74,6 +74,12 @@ class EventExporter(LogRecordExporter, abc.ABC):
         return None
 
     # -- helpers for subclasses -----------------------------------------------------------------
+    def _collided(self, path: str) -> None:
+        """Two keys of one mapping became the same string: both values kept, one key renamed."""
+        self.counters.add("collisions")
+        self.report(f"collision:{path}", 1, "keys became the same string at %s: one was renamed (%s)", path,
+                    "1 and '1' -> '1~int'")  # fmt: skip
+
     def drop(self, event: Event, reason: str, message: str, *args: object) -> None:
         """Count a dropped event under ``dropped.<reason>``, log it (once per interval and event
         name) and hand it to the delivering node: its next flush reports the loss, and a durable
@@ -88,18 +94,20 @@ class EventExporter(LogRecordExporter, abc.ABC):
         """Log a problem affecting ``n`` events, at most once per interval per key."""
         _summary.report(f"{key}:{id(self)}", n, f"{type(self).__name__}: {message}", *args)
 
-    def convert_each(self, events: Sequence[Event], convert: Any) -> Iterator[tuple[Event, Any]]:
+    def convert_each(self, events: Sequence[Event], convert: Any) -> list[tuple[Event, Any]]:
         """(event, convert(event)) for each event. An event that cannot be converted is poison: it
         is dropped and counted (``dropped.unserializable`` for a value with no form in the format,
         ``dropped.poison`` for any other error, e.g. a key whose ``__str__`` raises), logged with
-        its name and the error, and set aside; the rest of the batch goes on."""
-        for event in events:
-            try:
-                converted = convert(event)
-            except UnserializableEventError as exc:
-                self.drop(event, "unserializable", "event %r not exported: %s", event.name, exc)
-            except Exception as exc:  # a hostile value (its __str__, __eq__, __len__... raised): this event only
-                self.drop(event, "poison", "event %r not exported: converting it raised %s: %s",
-                          event.name, type(exc).__name__, printable(exc))  # fmt: skip
-            else:
-                yield event, converted
+        its name and the error, and set aside; the rest of the batch goes on. Colliding keys are
+        counted as ``collisions``."""
+        out: list[tuple[Event, Any]] = []
+        with counting_collisions(self._collided):  # once per batch: the conversion loop stays tight
+            for event in events:
+                try:
+                    out.append((event, convert(event)))
+                except UnserializableEventError as exc:
+                    self.drop(event, "unserializable", "event %r not exported: %s", event.name, exc)
+                except Exception as exc:  # a hostile value (its __str__, __eq__, __len__... raised): this event only
+                    self.drop(event, "poison", "event %r not exported: converting it raised %s: %s",
+                              event.name, type(exc).__name__, printable(exc))  # fmt: skip
+        return out

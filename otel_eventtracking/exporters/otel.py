@@ -136,7 +136,7 @@ class LogRecordExporterAdapter(EventExporter):
             return FAILURE
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return bool(self.exporter.force_flush(timeout_millis))
+        return _sdk.flush_exporter(self.exporter, timeout_millis)
 
     def shutdown(self) -> None:
         self._stop.set()

@@ -1,14 +1,31 @@
 """Every use of OpenTelemetry's private or fast-moving API lives here.
 
-The ``_logs`` modules of the API and the SDK are private and change between minors (pyproject
-pins the range this module is tested with). No other module of the library imports them: they
-import the names below instead.
+The ``_logs`` modules of the API and the SDK are private and change between minors. No other
+module of the library imports them: they import the names below instead. Supported: the SDK
+1.39 to 1.45 (pyproject; .ci/run tests the oldest and the newest). What differs in that range is
+shimmed here by looking for the feature, not at version numbers:
+
+* ``LogRecordExporter.force_flush`` is abstract from 1.44 and missing before: :func:`flush_exporter`.
+* ``LogRecordProcessor.enabled`` (asked by ``Logger.enabled``) exists from 1.45: :func:`processor_enabled`.
+* The OTLP encoder writes ``None`` (a body, a map value) as an empty AnyValue from 1.43 and leaves
+  the field out before: :func:`encoder_writes_null_values`, which ``records.otlp_wire`` follows.
+* The gRPC exporter builds its stub in ``__init__`` (1.39) or in ``_initialize_channel_and_stub``
+  (1.40+, also on reconnect): :class:`GrpcBytesSender` replaces it after either.
+* The HTTP exporter sends bytes through ``_client`` (an ``_OTLPHTTPClient``, 1.45+); before, its
+  retries live inside ``export(batch)`` only: :class:`HttpBytesSender` then posts through
+  ``_export(bytes, timeout)`` and retries as the 1.45 client does (429/502/503/504, Retry-After).
 """
 
 from __future__ import annotations
 
 import contextvars
+import datetime
+import functools
 import logging
+import math
+import random
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -24,6 +41,7 @@ from opentelemetry.trace.propagation import _SPAN_KEY
 
 from .. import __about__
 
+_log = logging.getLogger(__name__)
 SCOPE_NAME = "otel_eventtracking"
 SCOPE = InstrumentationScope(SCOPE_NAME, __about__.VERSION)
 SPAN_KEY = _SPAN_KEY
@@ -158,8 +176,41 @@ def is_log_record_exporter(obj: object) -> bool:
     return isinstance(obj, LogRecordExporter)
 
 
+def flush_exporter(exporter: LogRecordExporter, timeout_millis: int) -> bool:
+    """``exporter.force_flush``; True for exporters of SDKs before 1.44, which have none (nor buffer)."""
+    flush = getattr(exporter, "force_flush", None)
+    return bool(flush(timeout_millis)) if callable(flush) else True
+
+
+def encodable_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Resource or scope attributes as the installed OTLP encoder writes them: before 1.43 it drops
+    (and logs) an attribute whose array holds a None; so does this, with a warning."""
+    out = dict(attributes or {})
+    if not encoder_writes_null_values():
+        for key in [k for k, v in out.items() if isinstance(v, (list, tuple)) and any(x is None for x in v)]:
+            _log.warning("OTLP resource/scope attribute %r left out: SDKs before 1.43 cannot encode its None", key)
+            del out[key]
+    return out
+
+
+def processor_enabled(processor: LogRecordProcessor, **kwargs: Any) -> bool:
+    """``processor.enabled(...)`` (the SDK 1.45 asks processors, through ``Logger.enabled``); True for
+    processors of older SDKs, which have no such method."""
+    enabled = getattr(processor, "enabled", None)
+    return bool(enabled(**kwargs)) if callable(enabled) else True
+
+
+@functools.cache
+def encoder_writes_null_values() -> bool:
+    """Whether the installed OTLP encoder writes a ``None`` body or map value as an empty AnyValue
+    (1.43+) rather than leaving the field out (before): found by encoding one record."""
+    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+
+    probe = readable_record(name="", time_ns=0, body=None, attributes={}, span_context=None, resource=Resource({}))
+    return bool(encode_logs([probe]).resource_logs[0].scope_logs[0].log_records[0].HasField("body"))
+
+
 _LOGS_EXPORT_METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
-_log = logging.getLogger(__name__)
 
 
 class _Payload(NamedTuple):
@@ -170,10 +221,10 @@ class _Payload(NamedTuple):
 
 
 # -- the OTLP exporters' underscore API, for our own request encoding (exporters/otlp_transport.py) --
-# Pinned by pyproject (opentelemetry-exporter-otlp >=1.45,<1.46). Used: the gRPC exporter mixin's
-# hooks ``_translate_data``, ``_count_data``, ``_initialize_channel_and_stub``, ``_export`` and its
-# ``_channel`` / ``_client`` / ``_endpoint`` attributes; the HTTP exporter's ``_client`` (the SDK's
-# ``_OTLPHTTPClient``: compression, headers, retries) and ``_endpoint``.
+# Used: the gRPC exporter mixin's hooks ``_translate_data``, ``_count_data`` (1.42+),
+# ``_initialize_channel_and_stub`` (1.40+), ``_export`` and its ``_channel`` / ``_client`` /
+# ``_endpoint`` attributes; the HTTP exporter's ``_endpoint`` and either its ``_client`` (1.45+: the
+# SDK's ``_OTLPHTTPClient``: compression, headers, retries) or its ``_export`` and ``_timeout``.
 
 
 def _make_grpc_exporter(kwargs: dict[str, Any]) -> Any:
@@ -199,6 +250,11 @@ def _make_grpc_exporter(kwargs: dict[str, Any]) -> Any:
                     )
 
     class _BytesLogExporter(OTLPLogExporter):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            if not isinstance(self._client, _ExportCall):  # 1.39 built its stub here, without the hook
+                self._client = _ExportCall(self._channel)  # type: ignore[assignment]
+
         def _initialize_channel_and_stub(self) -> None:
             super()._initialize_channel_and_stub()
             self._client = _ExportCall(self._channel)  # type: ignore[assignment]
@@ -234,14 +290,67 @@ class HttpBytesSender:
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 
         self._exporter = OTLPLogExporter(**kwargs)
-        self._client = self._exporter._client
+        client = getattr(self._exporter, "_client", None)
+        self._client = client if callable(getattr(client, "export", None)) else None  # 1.45+
+        self._stop = threading.Event()
         self.endpoint = str(self._exporter._endpoint)
 
     def send(self, payload: bytes, count: int) -> bool:
-        return bool(self._client.export(payload).success)
+        if self._client is not None:
+            return bool(self._client.export(payload).success)
+        return _post_with_retries(self._exporter, payload, self._stop)
 
     def shutdown(self) -> None:
+        self._stop.set()
         self._exporter.shutdown()
+
+
+_HTTP_RETRYABLE = frozenset({429, 502, 503, 504})  # the OTLP specification's, as the SDK's 1.45 client
+_HTTP_ATTEMPTS = 6
+
+
+def _post_with_retries(exporter: Any, payload: bytes, stop: threading.Event) -> bool:
+    """POST through an SDK (< 1.45) exporter's ``_export`` (compression, TLS, session), retrying as
+    the 1.45 client does: jittered exponential backoff or ``Retry-After``, within the timeout."""
+    import requests
+
+    deadline = time.monotonic() + float(exporter._timeout)
+    for attempt in range(_HTTP_ATTEMPTS):
+        backoff = 2**attempt * random.uniform(0.8, 1.2)
+        try:
+            response = exporter._export(payload, max(deadline - time.monotonic(), 0.01))
+        except requests.exceptions.RequestException as exc:
+            retryable, reason = isinstance(exc, requests.exceptions.ConnectionError), repr(exc)
+        else:
+            if 200 <= response.status_code < 400:
+                return True
+            retryable, reason = response.status_code in _HTTP_RETRYABLE, f"{response.status_code} {response.reason}"
+            wait = _retry_after(response.headers.get("retry-after")) if retryable else None
+            backoff = backoff if wait is None else wait
+        if not retryable or attempt + 1 == _HTTP_ATTEMPTS or backoff > deadline - time.monotonic():
+            _log.error("Failed to export an OTLP logs request to %s: %s", exporter._endpoint, reason)
+            return False
+        _log.warning("Transient error %s exporting OTLP logs, retrying in %.2fs", reason, backoff)
+        if stop.wait(backoff):
+            return False
+    return False
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delay-seconds or an HTTP-date), else None."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.replace(tzinfo=when.tzinfo or datetime.UTC).timestamp() - time.time()
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 __all__ = [
@@ -259,7 +368,11 @@ __all__ = [
     "SpanContext",
     "current_context",
     "emit",
+    "encodable_attributes",
+    "encoder_writes_null_values",
+    "flush_exporter",
     "get_logger",
+    "processor_enabled",
     "readable_record",
     "record_fields",
     "reset_token",

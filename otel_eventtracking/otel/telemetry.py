@@ -21,6 +21,8 @@ from ..__about__ import VERSION
 
 _GAUGES = {"queued": "otel_eventtracking.queue", "spool_bytes": "otel_eventtracking.spool.bytes"}
 _NOT_COUNTS = {"queued", "spool_bytes", "disk_mode", "dequeued", "batches"}  # gauges and internals
+# Incidents, not events: published as otel_eventtracking.incidents{kind=...}.
+_INCIDENTS = {"spool_errors", "spool_files_set_aside", "spool_settled_repaired", "collisions"}
 _installed: set[int] = set()
 _lock = threading.Lock()
 
@@ -52,13 +54,19 @@ def _series() -> Iterable[tuple[str, str, str, int]]:
 
 def _observe_counts(options: CallbackOptions) -> Iterable[Observation]:
     for tracker_name, path, key, value in _series():
-        if key in _NOT_COUNTS:
+        if key in _NOT_COUNTS or key in _INCIDENTS:
             continue
         outcome, _, reason = key.partition(".")
         attributes: dict[str, Any] = {"tracker": tracker_name, "node": path, "outcome": outcome}
         if reason:
             attributes["reason"] = reason
         yield Observation(value, attributes)
+
+
+def _observe_incidents(options: CallbackOptions) -> Iterable[Observation]:
+    for tracker_name, path, key, value in _series():
+        if key in _INCIDENTS:
+            yield Observation(value, {"tracker": tracker_name, "node": path, "kind": key})
 
 
 def _gauge(key: str) -> Any:
@@ -83,6 +91,10 @@ def enable_metrics(meter_provider: metrics.MeterProvider | None = None) -> None:
     meter.create_observable_counter(
         "otel_eventtracking.events", callbacks=[_observe_counts], unit="{event}",
         description="Events by tracker, pipeline node and outcome (emitted, exported, failed, dropped...)",
+    )  # fmt: skip
+    meter.create_observable_counter(
+        "otel_eventtracking.incidents", callbacks=[_observe_incidents], unit="{incident}",
+        description="Problems that are not lost events: spool write errors, files set aside, renamed colliding keys",
     )  # fmt: skip
     for key, name in _GAUGES.items():
         meter.create_observable_gauge(name, callbacks=[_gauge(key)], unit="By" if "bytes" in name else "{event}")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core.event import Event
-from ..exceptions import ImproperlyConfigured, is_declined, is_emission_exit
+from ..exceptions import EventDropped, ImproperlyConfigured, is_declined, is_emission_exit
 from ..exporters.base import EventExporter
 from ..exporters.otel import LogRecordExporterAdapter
 from ..otel import _sdk
@@ -241,6 +241,8 @@ class DictProcessors:
                     returned = dict(returned)
                 current = returned
             except Exception as exc:
+                if isinstance(exc, EventDropped):
+                    raise  # the routing node counts it under its reason
                 if is_emission_exit(exc):
                     return None
                 self.counters.add("processor_errors")

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..core.event import Event, coerce_event
-from ..exceptions import EventEmissionExit, is_emission_exit
+from ..exceptions import EventDropped, EventEmissionExit, is_emission_exit
 from . import debug as _debug
+from . import poison
 from .adapters import DictProcessors, Step, adapt_backend, build_steps, name_of
 from .deadline import all_within
 from .node import Node, Sink
@@ -76,6 +77,10 @@ class RoutingBackend(Node):
             try:
                 result = step.process(event)
             except Exception as exc:
+                if isinstance(exc, EventDropped):  # a loss, not a choice: counted once, under its reason
+                    self.counters.add(f"dropped.{exc.reason}")
+                    poison.found([event], exc.reason)
+                    return None
                 if is_emission_exit(exc):
                     self._filtered(event, step)
                     return None

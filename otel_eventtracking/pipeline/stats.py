@@ -21,7 +21,7 @@ from .reentry import must_not_wait
 _Tally = itertools.count
 
 
-def _value(counter: itertools.count[int]) -> int:
+def count_value(counter: itertools.count[int]) -> int:
     """How many times ``counter`` was advanced (its repr is ``count(N)``; no lock, no copy)."""
     return int(repr(counter)[6:-1])
 
@@ -53,10 +53,10 @@ class Counters:
 
     def get(self, name: str) -> int:
         counter = self._counts.get(name)
-        return 0 if counter is None else _value(counter)
+        return 0 if counter is None else count_value(counter)
 
     def snapshot(self) -> dict[str, int]:
-        counts = {name: _value(c) for name, c in list(self._counts.items())}
+        counts = {name: count_value(c) for name, c in list(self._counts.items())}
         return {name: counts[name] for name in sorted(counts) if counts[name]}
 
 
@@ -111,7 +111,7 @@ class SummaryLog:
             if now - state.last < self.interval or must_not_wait():  # logging could block or re-enter
                 return
             first = state.last == float("-inf")
-            seen = _value(state.seen)
+            seen = count_value(state.seen)
             pending, state.logged, state.last = seen - state.logged, seen, now
         finally:
             state.claim.release()
@@ -125,7 +125,7 @@ class SummaryLog:
     def pending(self, key: str) -> int:
         """Occurrences of ``key`` reported since its last line."""
         state = self._state.get(key)
-        return 0 if state is None else _value(state.seen) - state.logged
+        return 0 if state is None else count_value(state.seen) - state.logged
 
     def after_fork(self) -> None:
         """In a forked child: forget the parent's tallies (a claim may have been held at the fork)."""

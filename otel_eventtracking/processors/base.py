@@ -8,7 +8,8 @@ from typing import Any
 
 from ..core.event import Event
 from ..core.options import checked
-from ..exceptions import EventEmissionExit
+from ..exceptions import EventDropped, EventEmissionExit
+from ..otel import _sdk
 from ..otel._sdk import LogRecordProcessor, ReadWriteLogRecord
 from ..pipeline.processor import EventProcessor
 from ..pipeline.stats import Counters, SummaryLog
@@ -55,19 +56,31 @@ class NameFilter(EventProcessor):
             found = self.__dict__.setdefault("_counters", Counters())
         return found
 
-    def judge(self, name: object) -> bool:
-        """Whether ``name`` passes; False, counted, when it cannot be judged."""
+    def _judge(self, name: object) -> bool | None:
         try:
             if isinstance(name, str):
                 return bool(self.allows(name))
         except Exception:
             pass
-        _unjudged(self.counters, self, name)
-        return False
+        return None
+
+    def judge(self, name: object) -> bool:
+        """Whether ``name`` passes; False, counted, when it cannot be judged."""
+        verdict = self._judge(name)
+        if verdict is None:
+            _unjudged(self.counters, self, name)
+            return False
+        return verdict
 
     def process(self, event: Event) -> Event | None:
         name = _event_name(event)
-        return event if self.judge(name if name is not None else (event.upstream or {}).get("name")) else None
+        judged = name if name is not None else (event.upstream or {}).get("name")
+        verdict = self._judge(judged)
+        if verdict is None:  # the routing node counts it, once, as dropped.unjudged (not also as filtered)
+            _summary.report(f"unjudged:{id(self)}", 1, "%r could not judge the event name %r: the event is dropped "
+                            "(filters fail closed)", self, printable(judged, repr)[:200])  # fmt: skip
+            raise EventDropped("unjudged")
+        return event if verdict else None
 
     def _keeps(self, event: Any) -> bool:
         try:
@@ -114,7 +127,7 @@ class FilteringLogRecordProcessor(LogRecordProcessor):
     def enabled(self, *, event_name: str | None = None, **kwargs: Any) -> bool:
         if not self._allows(event_name):
             return False
-        return bool(self.delegate.enabled(event_name=event_name, **kwargs))
+        return _sdk.processor_enabled(self.delegate, event_name=event_name, **kwargs)
 
     def shutdown(self) -> None:
         self.delegate.shutdown()

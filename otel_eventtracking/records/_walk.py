@@ -245,6 +245,16 @@ class BsonWalker(Walker):
         return raw
 
 
+class OtlpWalker(BsonWalker):
+    """The AnyValue tree (``Normalizer(otlp=True)``): ints beyond int64 as decimal strings, bytes
+    kept, datetimes as ISO 8601 text (OTLP has no date type)."""
+
+    __slots__ = ()
+
+    def datetime(self, v: _dt.datetime) -> Any:
+        return format_datetime(v)
+
+
 try:
     import orjson
 
@@ -281,6 +291,21 @@ class FragmentWalker(Walker):
     def set(self, items: set[Any] | frozenset[Any], depth: int) -> list[Any]:
         # Sort plain values (a Fragment does not compare with numbers), then mark the floats.
         return self.seq(self._plain.set(items, depth), depth)
+
+
+_LAST_CONTEXT: dict[int, tuple[Any, Any]] = {}
+
+
+def walk_context(walker: Walker, context: Any) -> Any:
+    """``walker.value(context, 0)``, reused while events share one context object. A tracker hands
+    every event emitted under the same contexts the same (never mutated) merged dict, so a batch
+    walks it once. The cache holds the object itself, so its id cannot be reused while cached."""
+    last = _LAST_CONTEXT.get(id(walker))
+    if last is not None and last[0] is context:
+        return last[1]
+    walked = walker.value(context, 0)
+    _LAST_CONTEXT[id(walker)] = (context, walked)
+    return walked
 
 
 _WALKERS: dict[tuple[type[Walker], int], tuple[Walker, Walker]] = {}

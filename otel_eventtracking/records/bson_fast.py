@@ -15,7 +15,7 @@ from typing import Any
 
 from ..core.event import Event
 from ..exceptions import UnserializableEventError
-from ._walk import BsonWalker, Rejected, add_trace_ids, walkers
+from ._walk import BsonWalker, Rejected, add_trace_ids, walk_context, walkers
 from .normalize import DEFAULT_MAX_DEPTH, UnserializablePolicy, key_str
 
 try:
@@ -63,7 +63,7 @@ def document(
         root = "data"
         doc["data"] = walker.value(event.data, 0)
         root = "context"
-        doc["context"] = keep.value(event.context, 0)
+        doc["context"] = walk_context(keep, event.context)
         if event.extra:
             for key, value in event.extra.items():
                 root = key_str(key)

@@ -25,7 +25,7 @@ from json import encoder as _json_encoder
 from typing import Any
 
 from ..core.event import Event, ns_to_datetime
-from ._walk import Fragment, FragmentWalker, Rejected, Walker, add_trace_ids, json_key, walkers
+from ._walk import Fragment, FragmentWalker, Rejected, Walker, add_trace_ids, json_key, walk_context, walkers
 from .normalize import DEFAULT_MAX_DEPTH, UnserializablePolicy, format_datetime
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def _event_record(kind: type[Walker], event: Event, policy: str, include_trace: 
     try:
         out["data"] = drop.value(event.data, 0)
         root = "context"
-        out["context"] = keep.value(event.context, 0)  # context never costs an event: str() fallback
+        out["context"] = walk_context(keep, event.context)  # never costs an event: str() fallback
         if event.extra:
             for k, v in event.extra.items():
                 root = json_key(k)

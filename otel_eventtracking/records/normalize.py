@@ -24,13 +24,15 @@ README's "OpenTelemetry mapping" section):
 from __future__ import annotations
 
 import base64
+import contextvars
 import datetime as _dt
 import decimal
 import enum
 import math
 import sys
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from ..exceptions import UnserializableEventError
@@ -87,6 +89,22 @@ def key_str(key: Any) -> str:
     return printable(key)
 
 
+_collision_sink: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "otel_eventtracking.collisions", default=None
+)
+
+
+@contextmanager
+def counting_collisions(callback: Callable[[str], None]) -> Iterator[None]:
+    """Within this block, renamed colliding keys (see :func:`resolve_collisions`) are reported to
+    ``callback`` with their path, whichever path (reference or fast) converted the value."""
+    token = _collision_sink.set(callback)
+    try:
+        yield
+    finally:
+        _collision_sink.reset(token)
+
+
 def resolve_collisions(
     raw_keys: list[Any], keys: list[str], values: list[Any], path: str, on_collision: Callable[[str], None] | None
 ) -> dict[str, Any]:
@@ -100,8 +118,9 @@ def resolve_collisions(
             key, n = base, 2
             while key in out or key in claimed:
                 key, n = f"{base}{n}", n + 1
-            if on_collision is not None:
-                on_collision(f"{path}.{key}")
+            report = on_collision if on_collision is not None else _collision_sink.get()
+            if report is not None:
+                report(f"{path}.{key}" if path else key)
         out[key] = value
     return out
 

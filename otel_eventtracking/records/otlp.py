@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.event import Event
+from ._walk import OtlpWalker, Rejected, walkers
 from .normalize import _INT64_MAX, _INT64_MIN, DEFAULT_MAX_DEPTH, Normalizer, UnserializablePolicy, key_str
-from .otlp_wire import WireRecord
+from .otlp_wire import WireRecord, encode_attributes
 from .shape import attribute_items
 
 SEVERITY_INFO = 9  # SeverityNumber.INFO: events are not errors
@@ -37,7 +38,19 @@ def context_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def otlp_body(event: Event, *, policy: UnserializablePolicy = "drop", max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
-    """The event's data as an OTLP AnyValue tree (raises UnserializableEventError per ``policy``)."""
+    """The event's data as an OTLP AnyValue tree (raises UnserializableEventError per ``policy``):
+    the rules of ``Normalizer(otlp=True)`` (:func:`otlp_body_reference`), in one fast walk."""
+    drop, keep = walkers(OtlpWalker, max_depth)
+    try:
+        return (keep if policy == "str" else drop).value(event.data, 0)
+    except Rejected as exc:
+        raise exc.error(event.name, "data") from None
+
+
+def otlp_body_reference(
+    event: Event, *, policy: UnserializablePolicy = "drop", max_depth: int = DEFAULT_MAX_DEPTH
+) -> Any:
+    """:func:`otlp_body` by the reference rules (what the property tests compare the walk with)."""
     return Normalizer(event.name, otlp=True, policy=policy, max_depth=max_depth).convert(event.data, "data")
 
 
@@ -53,9 +66,34 @@ def otlp_attributes(event: Event) -> dict[str, Any]:
     return attrs
 
 
+# (context object, its encoded attributes, their keys): one tuple, read and replaced whole (threads)
+_last_context: tuple[Any, bytes, frozenset[str]] = (object(), b"", frozenset())
+
+
+def _wire_attributes(event: Event) -> Any:
+    """:func:`otlp_attributes`, encoded; the context part encoded once per context object (events
+    emitted under the same contexts share one merged dict, never mutated)."""
+    global _last_context
+    context = event.context
+    last = _last_context
+    if last[0] is not context:
+        attrs = context_attributes(context)
+        last = _last_context = (context, encode_attributes(attrs), frozenset(attrs))
+    own: dict[str, Any] = {"event.id": event.event_id}
+    norm: Normalizer | None = None
+    for k, v in attribute_items(event):
+        if v is not None:
+            norm = norm or Normalizer(event.name, otlp=True, policy="str")
+            own[f"event.{key_str(k)}"] = norm.convert(v, key_str(k))
+    if not last[2].isdisjoint(own):  # a context key named like ours: the dict decides, as the SDK's
+        return otlp_attributes(event)
+    return last[1] + encode_attributes(own)
+
+
 def wire_record(event: Event, *, policy: UnserializablePolicy = "drop") -> WireRecord:
     """The event as an OTLP ``LogRecord``'s plain fields, the same ones the log-record path gives
-    the SDK: event name, emit time (also as the observed time), INFO, body, attributes, trace ids."""
+    the SDK: event name, emit time (also as the observed time), INFO, body, attributes (encoded),
+    trace ids."""
     sc = event.span_context
     return WireRecord(
         event.time_ns,
@@ -63,7 +101,7 @@ def wire_record(event: Event, *, policy: UnserializablePolicy = "drop") -> WireR
         SEVERITY_INFO,
         "",
         otlp_body(event, policy=policy),
-        otlp_attributes(event),
+        _wire_attributes(event),
         sc.trace_id if sc is not None else 0,
         sc.span_id if sc is not None else 0,
         int(sc.trace_flags) if sc is not None else 0,

@@ -1,62 +1,36 @@
 """Log records straight to OTLP ``ExportLogsServiceRequest`` bytes, without SDK or protobuf objects.
 
-The SDK's ``encode_logs`` builds a protobuf message per value and hashes the resource per record
-(25-30 us per record); this module writes the same wire format with plain varints and
-length-delimited fields, byte for byte ``encode_logs(batch).SerializeToString()`` for the same
-records under one resource and scope (``tests/test_otlp_wire.py`` proves it on generated records).
-The SDK's mapping is followed exactly: ``None`` -> an empty AnyValue; ``bool`` before ``int``
-(signed 64-bit); ``float``; ``bytes``; other sequences -> arrays; mappings -> key/value lists with
-``str(key)`` keys; empty values are written (AnyValue is a oneof); LogRecord fields in field
-order, zero scalars and ids left out, the body always present.
-
-A value the SDK cannot encode (an unsupported type, an int beyond int64, lone surrogates, a
-non-str attribute key, a negative timestamp...) raises :class:`WireEncodeError` naming the record
-and the path of the value, so the caller can set that record aside (``encode_record`` and
-``assemble``) and count it; the SDK would lose the whole batch, or drop an attribute silently.
+Plain varints and length-delimited fields, byte for byte ``encode_logs(batch).SerializeToString()``
+of the SDK (25-30 us per record there) for the same records under one resource and scope
+(``tests/test_otlp_wire.py``), following the installed SDK's value mapping exactly (before 1.43
+it leaves a None body or map value out). A value the SDK cannot
+encode raises :class:`WireEncodeError` naming the record and the path of the value, so the caller
+can set that record aside (``encode_record``, ``assemble``) where the SDK loses the whole batch.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-from ..exceptions import EventTrackingError
+from ..otel import _sdk
+from .otlp_wire_types import WireEncodeError, WireRecord, diagnose
 
 __all__ = ["LogsRequestEncoder", "WireEncodeError", "WireRecord", "encode_any_value"]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _U64 = (1 << 64) - 1
 _KEY_CACHE_MAX = 4096
+_null: list[bool] = []  # [whether the installed SDK's encoder writes None values]: probed on first need
 
 
-class WireRecord(NamedTuple):
-    """One log record as plain values (the fields of OTLP ``LogRecord``; 0 / "" mean unset)."""
-
-    time_unix_nano: int
-    observed_time_unix_nano: int
-    severity_number: int
-    severity_text: str
-    body: Any
-    attributes: Mapping[str, Any]
-    trace_id: int = 0
-    span_id: int = 0
-    flags: int = 0
-    event_name: str = ""
-    dropped_attributes_count: int = 0
-
-
-class WireEncodeError(EventTrackingError, ValueError):
-    """A record holds a value OTLP (and the SDK's encoder) cannot carry.
-
-    ``index`` is the record's position in the batch (None outside a batch), ``event_name`` its
-    name, ``path`` where the value sits (``body['a'][2]``, ``attributes['k']``, ``trace_id``).
-    """
-
-    def __init__(self, reason: str, *, path: str, index: int | None = None, event_name: Any = None) -> None:
-        self.reason, self.path, self.index, self.event_name = reason, path, index, event_name
-        where = f"record {index}" if index is not None else "record"
-        super().__init__(f"{where} (event {event_name!r}) cannot be encoded as OTLP: {path}: {reason}")
+def _null_fields() -> bool:
+    """False before SDK 1.43: its encoder leaves a None body or map value out (probed once, lazily:
+    the probe imports the SDK's protobuf encoder, which importing this package must not)."""
+    if not _null:
+        _null.append(_sdk.encoder_writes_null_values())
+    return _null[0]
 
 
 def _varint_slow(n: int) -> bytes:
@@ -195,6 +169,8 @@ def _kvs(mapping: Mapping[Any, Any], tag: bytes, str_keys: bool) -> bytes:
             kv = kf + _STR_VALUE[n] + b if n < _SHORT else kf + _ld(b"\x12", encode_any_value(v))
         elif t is int and 0 <= v < _VARINT_TABLE_SIZE:
             kv = kf + _INT_VALUE[v]
+        elif v is None and not _null_fields():
+            kv = kf
         else:
             av = encode_any_value(v)
             n = len(av)
@@ -204,6 +180,11 @@ def _kvs(mapping: Mapping[Any, Any], tag: bytes, str_keys: bool) -> bytes:
         append(_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n))
         append(kv)
     return b"".join(parts)
+
+
+def encode_attributes(attributes: Mapping[str, Any]) -> bytes:
+    """Encoded attributes (``WireRecord.attributes`` may be these bytes: repeated fields concatenate)."""
+    return _attributes(attributes, b"\x32")
 
 
 def _attributes(attributes: Mapping[str, Any] | None, tag: bytes) -> bytes:
@@ -232,9 +213,9 @@ def _record(r: WireRecord) -> bytes:
         parts.append(_SEVERITY[sev] if 0 < sev < 128 else b"\x10" + _varint_slow(_enum(sev)))
     if sev_text:
         parts.append(_ld(b"\x1a", sev_text.encode()))
-    parts.append(_ld(b"\x2a", encode_any_value(body)))
+    parts.append(_ld(b"\x2a", encode_any_value(body)) if body is not None or _null_fields() else _EMPTY)
     if attrs:
-        parts.append(_kvs(attrs, b"\x32", False))
+        parts.append(attrs if type(attrs) is bytes else _kvs(attrs, b"\x32", False))
     if dropped:
         if not 0 < dropped <= 0xFFFFFFFF:
             raise OverflowError(f"dropped_attributes_count {dropped} is outside uint32")
@@ -294,12 +275,12 @@ class LogsRequestEncoder:
     def from_sdk(cls, resource: Any, scope: Any = None) -> LogsRequestEncoder:
         """From an SDK ``Resource`` and ``InstrumentationScope`` (their public attributes only)."""
         return cls(
-            resource_attributes=dict(resource.attributes),
+            resource_attributes=_sdk.encodable_attributes(resource.attributes),
             resource_schema_url=resource.schema_url,
             scope_name=scope.name if scope is not None else None,
             scope_version=scope.version if scope is not None else None,
             scope_schema_url=scope.schema_url if scope is not None else None,
-            scope_attributes=dict(scope.attributes or {}) if scope is not None else None,
+            scope_attributes=_sdk.encodable_attributes(scope.attributes) if scope is not None else None,
         )
 
     def encode_record(self, record: WireRecord, index: int | None = None) -> bytes:
@@ -307,7 +288,7 @@ class LogsRequestEncoder:
         try:
             return _record(record)
         except Exception as exc:
-            raise _diagnose(record, index, exc) from exc
+            raise diagnose(record, index, exc, _record, encode_any_value) from exc
 
     def assemble(self, encoded_records: Sequence[bytes]) -> bytes:
         """The ``ExportLogsServiceRequest`` around records from :meth:`encode_record` (b"" if none)."""
@@ -330,71 +311,3 @@ class LogsRequestEncoder:
         except Exception:
             pass
         return self.assemble([self.encode_record(r, i) for i, r in enumerate(records)])
-
-
-# --- diagnosis: the slow walk that names the bad value (only run after a failure) ---------------
-_BLANK = WireRecord(0, 0, 0, "", None, {})
-_SCALARS = tuple(f for f in WireRecord._fields if f not in ("body", "attributes"))
-
-
-def _diagnose(record: Any, index: int | None, exc: BaseException) -> WireEncodeError:
-    """Find which value of ``record`` made its encoding fail, by encoding each part alone."""
-    name = getattr(record, "event_name", None)
-    if not isinstance(record, tuple) or len(record) != len(WireRecord._fields):
-        return WireEncodeError(
-            f"not a WireRecord: {type(record).__name__}", path="record", index=index, event_name=name
-        )
-    record = WireRecord(*record)
-    found: tuple[str, BaseException] | None = None
-    for field in _SCALARS:
-        try:
-            _record(_BLANK._replace(**{field: getattr(record, field)}))
-        except Exception as err:
-            found = (field, err)
-            break
-    if found is None:
-        found = _find_bad(record.body, "body")
-    attrs = record.attributes
-    if found is None and attrs:
-        if not isinstance(attrs, Mapping):
-            found = ("attributes", TypeError(f"attributes is a {type(attrs).__name__}, not a mapping"))
-        else:
-            for k, v in attrs.items():
-                if not isinstance(k, str):
-                    found = (f"attributes[{k!r}]", TypeError(f"attribute key is a {type(k).__name__}, not a str"))
-                else:
-                    found = _find_bad(v, f"attributes[{k!r}]")
-                if found is not None:
-                    break
-    path, cause = found if found is not None else ("record", exc)
-    return WireEncodeError(f"{type(cause).__name__}: {cause}", path=path, index=index, event_name=name)
-
-
-def _find_bad(value: Any, path: str, depth: int = 0) -> tuple[str, BaseException] | None:
-    """The first (path, error) inside an AnyValue tree, or None when it encodes."""
-    if depth > 200:
-        return path, RecursionError("nesting deeper than 200 levels (a cycle?)")
-    try:
-        if isinstance(value, (bool, str, int, float, bytes)) or value is None:
-            encode_any_value(value)
-            return None
-    except Exception as err:
-        return path, err
-    if isinstance(value, Sequence):
-        for i, item in enumerate(value):
-            found = _find_bad(item, f"{path}[{i}]", depth + 1)
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, Mapping):
-        for k, item in value.items():
-            try:
-                key = k if type(k) is str else str(k)
-                key.encode()
-            except Exception as err:
-                return f"{path} key {k!r}", err
-            found = _find_bad(item, f"{path}[{key!r}]", depth + 1)
-            if found is not None:
-                return found
-        return None
-    return path, TypeError(f"{type(value).__name__} is not an OTLP AnyValue type")

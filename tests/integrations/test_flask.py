@@ -9,7 +9,7 @@ from opentelemetry import context as otel_context
 from otel_eventtracking import ImproperlyConfigured, Tracker, tracker
 from otel_eventtracking.flask import EXTENSION_KEY, EventTracking
 from tests.fixtures.engines import RecordingBackend
-from tests.integrations.conftest import server_span
+from tests.integrations.conftest import needs_flask_contrib, server_span
 from tests.integrations.flask_app import create_app
 from tests.integrations.test_django import README_BACKENDS
 
@@ -98,6 +98,7 @@ def test_other_before_request_hooks_run_inside_the_context(memory):
     ]
 
 
+@needs_flask_contrib
 @pytest.mark.parametrize("otel_first", [True, False])
 def test_context_lands_on_the_flask_server_span(memory, spans, otel_first):
     from opentelemetry.instrumentation.flask import FlaskInstrumentor

@@ -21,7 +21,7 @@ from otel_eventtracking.instrumentation.django import (
 )
 from otel_eventtracking.instrumentation.flask import FlaskRequestContextInstrumentor
 from otel_eventtracking.instrumentation.legacy import LegacyEventTrackingInstrumentor
-from tests.integrations.conftest import server_span
+from tests.integrations.conftest import needs_flask_contrib, server_span
 from tests.integrations.flask_app import create_app
 
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
@@ -116,6 +116,7 @@ def test_flask_instrument_and_uninstrument(memory, flask_instrumentor):
     assert made_after.before_request_funcs[None].count(made_after.extensions[EXTENSION_KEY].before_request) == 1
 
 
+@needs_flask_contrib
 @pytest.mark.parametrize("ours_first", [True, False])
 def test_flask_context_lands_on_the_contrib_server_span(memory, spans, flask_instrumentor, ours_first):
     from opentelemetry.instrumentation.flask import FlaskInstrumentor

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integrations.conftest import needs_flask_contrib
 from tests.integrations.test_instrumentors import registered_entry_points
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +82,7 @@ def _assert_correlated(spans: list[dict], records: list[dict], events: list[dict
         assert record["attributes"]["agent"] == span["attributes"]["agent"]
 
 
+@needs_flask_contrib
 def test_flask_app(tmp_path):
     spans, records, events = _run("auto_flask.py", tmp_path)
     _assert_correlated(spans, records, events, "/hello")

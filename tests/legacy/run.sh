@@ -10,7 +10,7 @@ VENV=.venv-legacy
 "$VENV/bin/pip" install -q \
     "event-tracking==4.0.2" \
     -e . \
-    "opentelemetry-instrumentation>=0.66b0,<0.67" "opentelemetry-distro>=0.66b0,<0.67" \
+    "opentelemetry-instrumentation>=0.60b0" "opentelemetry-distro>=0.60b0" \
     "pytest>=8,<10" "pytest-timeout>=2.3,<3" 2>&1 | grep -v "^WARNING: Location" || true
 "$VENV/bin/python" -c "import eventtracking.tracker, otel_eventtracking, pytest"  # fail loudly if the install did not happen
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/legacy "$@"
