@@ -113,7 +113,10 @@ def test_mongodb_down_for_30s(tmp_path):
             f"counted_lost={lost_off} uncounted={TOTAL - len(off) - lost_off}"
         )
         assert len(on) == TOTAL and sum(on.values()) == TOTAL  # _id = event id: replays never duplicate
-        assert len(off) + lost_off == TOTAL
+        # Losses are counted exactly, except a batch whose insert broke after it left: counted as lost
+        # though the server may have stored some of it ("unconfirmed", an upper bound).
+        unconfirmed = plain_exporter.counters.get("unconfirmed")
+        assert -unconfirmed <= TOTAL - len(off) - lost_off <= 0
 
 
 CHILD = textwrap.dedent("""

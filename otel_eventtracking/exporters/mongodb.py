@@ -52,7 +52,9 @@ class MongoExporter(EventExporter):
     Writes are acknowledged (``write_concern=1``; upstream used ``w=0``, which loses events
     silently) and go out with one unordered ``insert_many`` per batch. Transient errors (network,
     no primary, retryable write errors) are retried with backoff for ``retry_window`` seconds;
-    what is still not stored is counted as ``failed``. A document BSON cannot hold is counted as
+    what is still not stored is counted as ``failed`` (and also as ``unconfirmed`` when an attempt
+    broke after the request left: the server may hold some of those, so ``failed`` is then an
+    upper bound). A document BSON cannot hold is counted as
     ``dropped.unserializable``/``dropped.oversize`` and logged with its event name; a document
     the server rejects is counted as ``dropped.rejected``: neither blocks the rest of the batch.
     Indexes on ``timestamp`` and ``name`` are created once, from the export worker.
@@ -136,14 +138,18 @@ class MongoExporter(EventExporter):
             return SUCCESS
         self._ensure_indexes()
         waits = self.retry.waits(self._stop)
+        maybe_sent = False  # a request that broke after it left: the server may hold some of it
         while True:
             pending, error = self._insert(pending)
             if not pending:
                 return SUCCESS
+            maybe_sent = maybe_sent or not isinstance(error, mongo_errors.ServerSelectionTimeoutError)
             if next(waits, None) is None:
                 break
             self.counters.add("retries")
         self.counters.add("failed", len(pending))
+        if maybe_sent:  # counted lost, but some may be stored: an upper bound, said as such
+            self.counters.add("unconfirmed", len(pending))
         self.report("failed", len(pending), "%d event(s) not stored after retrying for %ss: %r",
                     len(pending), self.retry.window, error)  # fmt: skip
         return FAILURE
