@@ -133,7 +133,7 @@ def _from_environment(options: dict[str, Any]) -> Tracker:
 
 
 def tracker_from_environment() -> Tracker:
-    """The default tracker when nothing was configured in code (see the README for every variable).
+    """The default tracker when nothing was configured in code (docs/configuration.md lists every variable).
 
     ``OTEL_EVENTTRACKING_CONFIG``: a JSON file ``{"backends": {...}, "processors": [...]}`` in
     the upstream format. Otherwise ``OTEL_EVENTTRACKING_EXPORTER``: ``jsonl`` (default: to

@@ -1,7 +1,7 @@
 """The value rules: turn event values into JSON-safe trees, OTLP AnyValues and BSON values.
 
 Applied once per event in the batching worker, never on the caller thread. The rules (also in the
-README's "OpenTelemetry mapping" section):
+docs/otel-mapping.md):
 
 * str, bool, int, float, None stay as they are; NaN and +/-infinity become the strings
   ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (JSON has no such numbers);

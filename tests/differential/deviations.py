@@ -266,7 +266,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         what="enter_context() keeps a copy of the dict it is given; upstream keeps the dict itself, so a later "
         "change to it shows in later events.",
         why="The same dict entered in two threads or tasks must not change under either of them; change a "
-        "context by entering it again, or through tracker.located_context[name][key] = value.",
+        "context by entering it again, or through `tracker.located_context[name][key] = value`.",
         scenarios={"tracker_enter_context_keeps_reference": {"context": {"user_id": 1}}},
     ),
     Deviation(
@@ -363,7 +363,7 @@ BY_ID: dict[str, Deviation] = {d.id: d for d in DEVIATIONS}
 
 
 def markdown_table() -> str:
-    """The deviations as the Markdown table the README holds (one row per deviation, in order)."""
+    """The deviations as the Markdown table docs/compatibility.md holds (one row per deviation, in order)."""
     rows = ["| id | what differs from event-tracking 4.0.2 | why |", "|---|---|---|"]
     for d in DEVIATIONS:
         what, why = (text.replace("|", "\\|").replace("\n", " ") for text in (d.what, d.why))
@@ -382,5 +382,5 @@ def declared(scenario: str) -> dict[str, tuple[str, Any]]:
     return out
 
 
-if __name__ == "__main__":  # python -m tests.differential.deviations: the README's table
+if __name__ == "__main__":  # python -m tests.differential.deviations: the table of docs/compatibility.md
     print(markdown_table(), end="")
