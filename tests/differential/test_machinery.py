@@ -72,17 +72,16 @@ def test_compare_verdicts() -> None:
     assert verdict == DIFFERING and "no longer shows" in problems[0]
 
 
-def test_docs_deviation_table_is_deviations_py() -> None:
-    """The docs' deviations table (docs/compatibility.md) is generated from deviations.py: same rows,
-    same order, same text (python -m tests.differential.deviations prints it); the README links it,
-    and the migration page exists."""
-    page = (ROOT / "docs" / "compatibility.md").read_text()
-    start, end = "<!-- deviations:start -->\n", "<!-- deviations:end -->"
-    assert start in page and end in page, "docs/compatibility.md lost its deviations table markers"
-    table = page.split(start, 1)[1].split(end, 1)[0]
-    ids = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
-    assert ids == [d.id for d in DEVIATIONS], "docs/compatibility.md rows and deviations.py ids differ"
-    assert table == markdown_table(), "the table is stale: paste `python -m tests.differential.deviations`"
-    readme = (ROOT / "README.md").read_text()
-    assert "(docs/compatibility.md#deviations-from-event-tracking-402)" in readme
+def test_deviation_tables_are_deviations_py() -> None:
+    """The deviations tables of the README and of docs/compatibility.md are generated from
+    deviations.py: same rows, same order, same text (python -m tests.differential.deviations prints it)."""
+    for page in (ROOT / "README.md", ROOT / "docs" / "compatibility.md"):
+        text = page.read_text()
+        start, end = "<!-- deviations:start -->\n", "<!-- deviations:end -->"
+        assert start in text and end in text, f"{page.name} lost its deviations table markers"
+        table = text.split(start, 1)[1].split(end, 1)[0]
+        ids = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
+        assert ids == [d.id for d in DEVIATIONS], f"{page.name}: rows and deviations.py ids differ"
+        assert table == markdown_table(), f"{page.name}: stale table: paste `python -m tests.differential.deviations`"
+    assert "(docs/compatibility.md#deviations-from-event-tracking-402)" in (ROOT / "README.md").read_text()
     assert (ROOT / "docs" / "moving-from-event-tracking.md").is_file()
