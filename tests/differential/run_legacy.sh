@@ -8,21 +8,12 @@
 #        bash tests/differential/run_legacy.sh --out F.json # also run the scenarios there
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PIP_DISABLE_PIP_VERSION_CHECK=1
+source tests/venv.sh
 VENV=${DIFFERENTIAL_VENV:-.venv-diff}
-CHECK="import eventtracking.tracker, eventtracking.backends.segment, django, segment.analytics, pymongo, celery, otel_eventtracking.testing"
-if ! "$VENV/bin/python" -c "$CHECK" 2>/dev/null; then
-    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q \
-        "event-tracking==4.0.2" \
-        "Django>=4.2,<6" \
-        "segment-analytics-python>=2.3,<3" \
-        "pymongo>=4.9,<5" \
-        "celery>=5.3,<6" \
-        "nx-27017==0.8.1" \
-        -e . 2>&1 | grep -v "^WARNING: Location" || true
-    "$VENV/bin/python" -c "$CHECK"  # fail loudly if the install did not happen
-fi
+ensure_venv "$VENV" \
+    "import eventtracking.tracker, eventtracking.backends.segment, django, segment.analytics, pymongo, celery, otel_eventtracking.testing" \
+    "event-tracking==4.0.2" "Django>=4.2,<6" "segment-analytics-python>=2.3,<3" "pymongo>=4.9,<5" "celery>=5.3,<6" \
+    "nx-27017==0.8.1" -e .
 if [ "$#" -gt 0 ]; then
     exec "$VENV/bin/python" -m tests.differential.run "$@"
 fi

@@ -4,13 +4,9 @@
 # Idempotent; .ci/run runs it before the test suite. otel_eventtracking is NOT installed there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-VENV=.venv-eventbus-upstream
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q \
-    "event-tracking==4.0.2" "openedx-events==10.5.0" "edx-event-bus-redis==0.6.1" "Django>=5.2,<5.3" \
-    2>&1 | grep -v "^WARNING: Location" || true
-"$VENV/bin/python" -c "
+source tests/venv.sh
+ensure_venv .venv-eventbus-upstream "
 from importlib.metadata import version
 assert version('event-tracking') == '4.0.2' and version('edx-event-bus-redis') == '0.6.1', 'install failed'
-import eventtracking.tracker, openedx_events.tooling"  # fail loudly if the install did not happen
+import eventtracking.tracker, openedx_events.tooling" \
+    "event-tracking==4.0.2" "openedx-events==10.5.0" "edx-event-bus-redis==0.6.1" "Django>=5.2,<5.3"

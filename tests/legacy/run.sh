@@ -4,13 +4,9 @@
 # Usage: bash tests/legacy/run.sh [pytest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PIP_DISABLE_PIP_VERSION_CHECK=1
+source tests/venv.sh
 VENV=.venv-legacy
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q \
-    "event-tracking==4.0.2" \
-    -e . \
-    "opentelemetry-instrumentation>=0.60b0" "opentelemetry-distro>=0.60b0" \
-    "pytest>=8,<10" "pytest-timeout>=2.3,<3" 2>&1 | grep -v "^WARNING: Location" || true
-"$VENV/bin/python" -c "import eventtracking.tracker, otel_eventtracking, pytest"  # fail loudly if the install did not happen
+ensure_venv "$VENV" "import eventtracking.tracker, otel_eventtracking, opentelemetry.instrumentation, pytest, pytest_timeout" \
+    "event-tracking==4.0.2" -e . "opentelemetry-instrumentation>=0.60b0" "opentelemetry-distro>=0.60b0" \
+    "pytest>=8,<10" "pytest-timeout>=2.3,<3"
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/legacy "$@"
