@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_ROLE = re.compile(r":(?:class|meth|func|attr|mod|data|exc|obj):<code>~?([^<]*)</code>")
+_ROLE = re.compile(r":(?:class|meth|func|attr|mod|data|exc|obj):<code>(~?)([^<]*)</code>")
 
 
 def _shown(match: re.Match[str]) -> str:
-    target = match.group(1)
-    if match.group(0).startswith((":class:<code>~", ":meth:<code>~", ":func:<code>~")) or target.startswith("."):
+    tilde, target = match.groups()
+    if tilde or target.startswith("."):  # Sphinx shows the last component of these
         target = target.rsplit(".", 1)[-1]
     return f"<code>{target}</code>"
 

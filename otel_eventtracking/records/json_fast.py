@@ -249,7 +249,10 @@ def event_record(
     include_event_id: bool = False,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> dict[str, Any]:
-    """``records.json.json_record(event, ...)``, equal value for value (Segment's ``properties``)."""
+    """``records.json.json_record(event, ...)``, equal value for value: the candidate fast path for
+    Segment's ``properties``, measured by ``bench/bench_records.py`` and not wired in (the client's
+    own encoding dominates that exporter's cost). Its ``context`` is shared with the other records
+    of the same context object (``walk_context``): read it, never mutate it."""
     return _event_record(Walker, event, policy, include_trace, include_event_id, max_depth)
 
 
