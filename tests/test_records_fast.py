@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import bson
 import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
@@ -307,6 +308,38 @@ def test_bson_named_cases(mongo, value):
 
 
 SPAN_CONTEXT = SpanContext(0x5B8AA5A2D2C872E8321CF37308D69DF2, 0x051581BF3CB55C13, is_remote=False)
+
+
+@PROFILE
+@given(datas=st.lists(any_values, min_size=2, max_size=4), context=st.dictionaries(keys, any_values, max_size=3),
+       span=spans, depth=st.sampled_from([2, 100]), policy=policies)  # fmt: skip
+def test_events_sharing_a_context_and_a_span_reuse_their_encoded_parts(mongo, datas, context, span, depth, policy):
+    # Events of one request share the merged context and the span context objects: the fast
+    # paths encode those parts once and reuse them, so every event must still be the reference.
+    # A second depth limit on the same objects must not reuse the first one's parts.
+    mongo.unserializable, mongo.include_trace_context = policy, True
+    for max_depth in (depth, 100 if depth != 100 else 2):
+        for i, data in enumerate(datas):
+            event = Event("ev", 1_700_000_000_123_456_789 + i, context, data, span, event_id=f"{i:032x}")
+            assert_fast_paths_match(event, policy, max_depth)
+
+
+def assert_fast_paths_match(event: Event, policy: Any, max_depth: int) -> None:
+    fast = outcome(lambda: bson_fast.encode_document(event, policy=policy, max_depth=max_depth))
+    assert fast == outcome(lambda: reference_bson(event, policy, max_depth))
+    if max_depth == 100:  # the JSON-lines exporter's limit
+        line = outcome(lambda: json_fast.encode_event(event, compact=True, policy=policy, include_trace=True,
+                                                      include_event_id=True, max_depth=max_depth))  # fmt: skip
+        assert line == outcome(lambda: JsonLinesExporter(unserializable=policy).format(event))
+
+
+def reference_bson(event: Event, policy: Any, max_depth: int) -> bytes:
+    """The document at a depth limit through the whole dict (``bson_fast.document``, whose rules
+    the test above compares with the exporter's reference), errors as ``MongoExporter`` gives them."""
+    try:
+        return bson.encode(bson_fast.document(event, policy=policy, include_trace_context=True, max_depth=max_depth))
+    except (bson.errors.InvalidDocument, OverflowError, UnicodeError) as exc:
+        raise UnserializableEventError(event.name, "document", f"cannot be encoded as BSON: {exc}") from exc
 
 
 def test_an_int_too_long_for_text_is_unserializable_on_both_paths():

@@ -47,11 +47,25 @@ class Rejected(EventTrackingError):
         return UnserializableEventError(event_name, path, self.reason)
 
 
+# (span context, its trace id text, its span id text): the events of one span share one object,
+# so the hex text is made once per span. One tuple, read and replaced whole (threads); it holds
+# the span context itself, so an id() cannot be reused while cached.
+_last_ids: tuple[Any, str, str] = (None, "", "")
+
+
+def span_hex_ids(span_context: Any) -> tuple[str, str]:
+    """The ``trace_id`` and ``span_id`` texts (hex, 32 and 16 digits) of a span context."""
+    global _last_ids
+    last = _last_ids
+    if last[0] is not span_context:
+        last = _last_ids = (span_context, f"{span_context.trace_id:032x}", f"{span_context.span_id:016x}")
+    return last[1], last[2]
+
+
 def add_trace_ids(out: dict[str, Any], span_context: Any) -> None:
     """``trace_id``/``span_id`` (hex) of the span active at emit, when there was one."""
     if span_context is not None:
-        out["trace_id"] = f"{span_context.trace_id:032x}"
-        out["span_id"] = f"{span_context.span_id:016x}"
+        out["trace_id"], out["span_id"] = span_hex_ids(span_context)
 
 
 def _nonfinite(value: float) -> str:
@@ -102,8 +116,13 @@ def _container_loops(
             ):
                 out[k] = v
             else:
-                try:
-                    out[k] = self.value(v, d1)
+                try:  # exact dicts and lists within the depth limit skip ``value``'s dispatch
+                    if t is dict and d1 < self.max_depth:
+                        out[k] = mapping(self, v, d1)
+                    elif t is list and d1 < self.max_depth:
+                        out[k] = seq(self, v, d1)
+                    else:
+                        out[k] = self.value(v, d1)
                 except Rejected as exc:
                     exc.parts.append(f".{raw if type(raw) is str else json_key(raw)}")
                     raise
@@ -129,7 +148,12 @@ def _container_loops(
                 append(v)
             else:
                 try:
-                    append(self.value(v, d1))
+                    if t is dict and d1 < self.max_depth:
+                        append(mapping(self, v, d1))
+                    elif t is list and d1 < self.max_depth:
+                        append(seq(self, v, d1))
+                    else:
+                        append(self.value(v, d1))
                 except Rejected as exc:
                     exc.parts.append(f"[{len(out)}]")
                     raise

@@ -68,6 +68,8 @@ def otlp_attributes(event: Event) -> dict[str, Any]:
 
 # (context object, its encoded attributes, their keys): one tuple, read and replaced whole (threads)
 _last_context: tuple[Any, bytes, frozenset[str]] = (object(), b"", frozenset())
+# The ``event.id`` attribute of a 32-character ASCII id (the ids this library makes), but the id.
+_EVENT_ID_32 = encode_attributes({"event.id": "0" * 32})[:-32]
 
 
 def _wire_attributes(event: Event) -> Any:
@@ -79,7 +81,17 @@ def _wire_attributes(event: Event) -> Any:
     if last[0] is not context:
         attrs = context_attributes(context)
         last = _last_context = (context, encode_attributes(attrs), frozenset(attrs))
-    own: dict[str, Any] = {"event.id": event.event_id}
+    event_id = event.event_id
+    if (
+        not event.extra
+        and event.upstream is None
+        and type(event_id) is str
+        and len(event_id) == 32
+        and event_id.isascii()
+        and "event.id" not in last[2]
+    ):
+        return last[1] + _EVENT_ID_32 + event_id.encode("ascii")
+    own: dict[str, Any] = {"event.id": event_id}
     norm: Normalizer | None = None
     for k, v in attribute_items(event):
         if v is not None:

@@ -115,7 +115,12 @@ def _array(items: Any) -> bytes:
     """``ArrayValue.values``: each item as a length-delimited AnyValue (field 1)."""
     parts = []
     for x in items:
-        av = encode_any_value(x)
+        if type(x) is int and 0 <= x < _VARINT_TABLE_SIZE:
+            av = _INT_SMALL[x]
+        elif type(x) is str and len(x) < _SHORT and x.isascii():
+            av = _STR_ANY[len(x)] + x.encode()
+        else:
+            av = encode_any_value(x)
         n = len(av)
         parts.append(b"\x0a" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)) + av)
     return b"".join(parts)
@@ -144,6 +149,7 @@ def _any_subclass(v: Any) -> bytes:
 _SHORT = 120
 _STR_VALUE = [b"\x12" + _V[n + 2] + b"\x0a" + _V[n] for n in range(_SHORT)]
 _INT_VALUE = [b"\x12" + _V[len(iv)] + iv for iv in _INT_SMALL]
+_STR_ANY = [b"\x0a" + _V[n] for n in range(_SHORT)]  # AnyValue.string_value of n bytes: the header
 
 
 def _kvs(mapping: Mapping[Any, Any], tag: bytes, str_keys: bool) -> bytes:
@@ -172,7 +178,16 @@ def _kvs(mapping: Mapping[Any, Any], tag: bytes, str_keys: bool) -> bytes:
         elif v is None and not _null_fields():
             kv = kf
         else:
-            av = encode_any_value(v)
+            if t is dict:  # nested maps and arrays: encode_any_value's own branches, without its call
+                inner = _kvs(v, b"\x0a", True)
+                n = len(inner)
+                av = b"\x32" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)) + inner
+            elif t is list:
+                inner = _array(v)
+                n = len(inner)
+                av = b"\x2a" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)) + inner
+            else:
+                av = encode_any_value(v)
             n = len(av)
             kv = kf + b"\x12" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)) + av
         n = len(kv)
