@@ -47,7 +47,8 @@ DATA = {"url": "http://www.edx.org/some/path/1", "answers": {"q1": [1, 2], "q2":
 IMPLS = ["ours/default", "ours/otlp", "ours/mongo", "upstream/null", "upstream/file", "upstream/noop", "sdk/otlp"]
 THREADS, EMITS_PER_REQUEST, WORK_US = 8, 5, 200
 
-Impl = tuple[Callable[[str, dict], None], Callable[[], bool], Callable[[], int | None]]
+# (emit, flush, what the implementation counted: for a run that lost events)
+Impl = tuple[Callable[[str, dict], None], Callable[[], bool], Callable[[], Any]]
 
 
 # -- the implementations (child side) ---------------------------------------------------------------
@@ -56,7 +57,7 @@ def _ours(backends: dict) -> Impl:
 
     t = Tracker(backends=backends, emit_log_records=False)
     t.enter_context("edx.request", CONTEXT)
-    return t.emit, lambda: t.flush(120), lambda: None
+    return t.emit, lambda: t.flush(120), t.stats
 
 
 def _upstream(backend: Any) -> Impl:
@@ -143,7 +144,7 @@ def _calibrate() -> int:
 def child(args: argparse.Namespace) -> None:
     from opentelemetry.sdk.trace import TracerProvider
 
-    emit, flush, _ = build(args.impl, args)
+    emit, flush, counted = build(args.impl, args)
     name, n = args.name, args.events
     units = _calibrate()
     latencies: list[float] = []
@@ -180,6 +181,8 @@ def child(args: argparse.Namespace) -> None:
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     out = {"flush": bool(flushed), "cpu_us": cpu / n * 1e6, "events_per_s": n / wall}
+    if not flushed:
+        out["counted"] = counted()
     if latencies:
         latencies.sort()
         out["p50_us"] = latencies[len(latencies) // 2] * 1e6
@@ -227,6 +230,8 @@ def parent(args: argparse.Namespace) -> None:
                     res = json.loads(line[len("RESULT ") :])
                     got = _received(impl, name, file, collection, collector, mongo.uri, args.events)
                     res["lost"] = args.events - got
+                    if res["lost"] or not res["flush"]:  # say why: the child's log lines
+                        print(f"{impl} {workload}: lost {res['lost']}\n{done.stderr[-3000:]}", file=sys.stderr)
                     results.setdefault((workload, impl), []).append(res)
                     print(f"round {r + 1} {workload:4} {impl:14} {json.dumps(res)}", file=sys.stderr, flush=True)
     report(results, args)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import bson
+import orjson
 import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from otel_eventtracking.exceptions import UnserializableEventError
 from otel_eventtracking.exporters import JsonLinesExporter, LoggerExporter
 from otel_eventtracking.exporters.mongodb import MongoExporter
 from otel_eventtracking.records import bson_fast, json_fast
+from otel_eventtracking.records._walk import BsonWalker, FragmentWalker, OtlpWalker, Walker
 from otel_eventtracking.records.json import dumps, json_record
 from otel_eventtracking.records.normalize import Normalizer, format_datetime
 from otel_eventtracking.records.otlp import otlp_body, otlp_body_reference
@@ -81,6 +83,8 @@ def strict(value: Any) -> Any:
         return (type(value).__name__, [strict(v) for v in value])
     if isinstance(value, float):
         return ("float", repr(value))
+    if isinstance(value, orjson.Fragment):  # compares by identity: compare what it writes
+        return ("fragment", orjson.dumps(value))
     return (type(value), value)
 
 
@@ -340,6 +344,31 @@ def reference_bson(event: Event, policy: Any, max_depth: int) -> bytes:
         return bson.encode(bson_fast.document(event, policy=policy, include_trace_context=True, max_depth=max_depth))
     except (bson.errors.InvalidDocument, OverflowError, UnicodeError) as exc:
         raise UnserializableEventError(event.name, "document", f"cannot be encoded as BSON: {exc}") from exc
+
+
+plain_trees = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), floats, texts),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(texts, inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+@PROFILE
+@given(value=st.one_of(plain_trees, any_values), depth=st.sampled_from([1, 2, 3, 100]),
+       kind=st.sampled_from([Walker, FragmentWalker, BsonWalker, OtlpWalker]), str_policy=st.booleans())  # fmt: skip
+def test_a_walker_gives_plain_trees_back_only_when_the_walk_would_copy_them(value, depth, kind, str_policy):
+    walker = kind(depth, str_policy)
+    walked = outcome(lambda: strict(walker.value(value, 0)))
+    given_back: list[Any] = []
+
+    def tree() -> Any:
+        got = walker.tree(value)
+        given_back.append(got is value)
+        return strict(got)
+
+    assert outcome(tree) == walked  # strict: a tuple given back for the walk's list would differ
+    if given_back and given_back[0] and type(value) in (dict, list):
+        event("container given back, not copied")
 
 
 def test_an_int_too_long_for_text_is_unserializable_on_both_paths():

@@ -76,6 +76,7 @@ def _nonfinite(value: float) -> str:
 
 _MappingLoop = Callable[["Walker", Mapping[Any, Any], int], dict[str, Any]]
 _SeqLoop = Callable[["Walker", Iterable[Any], int], list[Any]]
+_Check = Callable[["Walker", Any, int], bool]
 
 
 def exact_json_key(key: Any) -> str:
@@ -86,12 +87,15 @@ def exact_json_key(key: Any) -> str:
 
 def _container_loops(
     int_lo: int | None, int_hi: int | None, float_lo: float, float_hi: float, key_of: Callable[[Any], str] = json_key
-) -> tuple[_MappingLoop, _SeqLoop]:
-    """A walker's ``mapping`` and ``seq``, with its range of ints and floats kept inline as constants.
+) -> tuple[_MappingLoop, _SeqLoop, _Check, _Check]:
+    """A walker's ``mapping`` and ``seq``, with its range of ints and floats kept inline as constants,
+    and ``plain_mapping`` / ``plain_seq``: whether walking a dict / list would give it back unchanged.
 
     Scalars within the ranges are copied without a call; ints outside [int_lo, int_hi] (no bound
     if None), other floats and everything else go through ``Walker.value``. Keys that are not
     exactly ``str`` become ``key_of(key)``; a rejection's path spells them as the reference does.
+    A tree is plain when every container is an exact dict (``str`` keys) or list within the depth
+    limit and every scalar passes the inline test: the walk would only copy it.
     """
     unbounded = int_lo is None or int_hi is None
     lo = int_lo if int_lo is not None else 0
@@ -159,7 +163,45 @@ def _container_loops(
                     raise
         return out
 
-    return mapping, seq
+    def plain_mapping(self: Walker, m: dict[Any, Any], depth: int) -> bool:
+        if depth >= self.max_depth:
+            return False
+        for k, v in m.items():
+            t = type(v)
+            if type(k) is not str:
+                return False
+            if (
+                t is str
+                or t is bool
+                or v is None
+                or (t is int and (unbounded or lo <= v <= hi))
+                or (t is float and (float_lo <= v < float_hi or -float_hi < v <= -float_lo or v == 0.0))
+                or (t is dict and plain_mapping(self, v, depth + 1))
+                or (t is list and plain_seq(self, v, depth + 1))
+            ):
+                continue
+            return False
+        return True
+
+    def plain_seq(self: Walker, items: list[Any], depth: int) -> bool:
+        if depth >= self.max_depth:
+            return False
+        for v in items:
+            t = type(v)
+            if (
+                t is str
+                or t is bool
+                or v is None
+                or (t is int and (unbounded or lo <= v <= hi))
+                or (t is float and (float_lo <= v < float_hi or -float_hi < v <= -float_lo or v == 0.0))
+                or (t is dict and plain_mapping(self, v, depth + 1))
+                or (t is list and plain_seq(self, v, depth + 1))
+            ):
+                continue
+            return False
+        return True
+
+    return mapping, seq, plain_mapping, plain_seq
 
 
 class Walker:
@@ -197,7 +239,15 @@ class Walker:
             return self.mapping(v, depth)
         return self.other(v, depth)
 
-    mapping, seq = _container_loops(-(2**MAX_INT_BITS), 2**MAX_INT_BITS, 0.0, _INF)
+    mapping, seq, plain_mapping, plain_seq = _container_loops(-(2**MAX_INT_BITS), 2**MAX_INT_BITS, 0.0, _INF)
+
+    def tree(self, v: Any) -> Any:
+        """``value(v, 0)``; ``v`` itself when that would only copy it (a plain dict or list), for an
+        encoder that reads the tree at once: the caller must never mutate what it gets."""
+        t = type(v)
+        if (t is dict and self.plain_mapping(v, 0)) or (t is list and self.plain_seq(v, 0)):
+            return v
+        return self.value(v, 0)
 
     def float(self, v: float) -> Any:
         """A float outside the inline range: finite ones stay, NaN and infinities become strings."""
@@ -260,7 +310,7 @@ class BsonWalker(Walker):
     __slots__ = ()
     INT_LO = -(2**63)
     INT_HI = 2**63 - 1
-    mapping, seq = _container_loops(-(2**63), 2**63 - 1, 0.0, _INF)
+    mapping, seq, plain_mapping, plain_seq = _container_loops(-(2**63), 2**63 - 1, 0.0, _INF)
 
     def datetime(self, v: _dt.datetime) -> Any:
         return v.replace(tzinfo=_UTC) if v.tzinfo is None else v.astimezone(_UTC)
@@ -299,7 +349,9 @@ class FragmentWalker(Walker):
     FLOAT_LO = 1e-4
     FLOAT_HI = 1e16
     key_of = staticmethod(exact_json_key)
-    mapping, seq = _container_loops(-(2**MAX_INT_BITS), 2**MAX_INT_BITS, FLOAT_LO, FLOAT_HI, exact_json_key)
+    mapping, seq, plain_mapping, plain_seq = _container_loops(
+        -(2**MAX_INT_BITS), 2**MAX_INT_BITS, FLOAT_LO, FLOAT_HI, exact_json_key
+    )
 
     def __init__(self, max_depth: int, str_policy: bool) -> None:
         super().__init__(max_depth, str_policy)

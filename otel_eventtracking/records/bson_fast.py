@@ -144,7 +144,7 @@ def _assemble(event: Event, policy: str, include_trace_context: bool, max_depth:
     else:
         timestamp = event.timestamp  # raises as the reference does
     try:
-        data = (keep if policy == "str" else drop).value(event.data, 0)
+        data = (keep if policy == "str" else drop).tree(event.data)  # read at once by bson.encode
     except Rejected as exc:
         raise exc.error(event.name, "data") from None
     context = event.context

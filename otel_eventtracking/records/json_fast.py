@@ -217,7 +217,9 @@ def event_items(event: Event, *, include_trace: bool, include_event_id: bool) ->
 
 
 def _event_record(kind: type[Walker], event: Event, policy: str, include_trace: bool, include_event_id: bool,
-                  max_depth: int) -> dict[str, Any]:  # fmt: skip
+                  max_depth: int, share: bool = False) -> dict[str, Any]:  # fmt: skip
+    """The record; ``share``: it may hold the event's own data (plain data is not copied), for an
+    encoder that writes it at once."""
     drop, keep = walkers(kind, max_depth)
     if policy == "str":
         drop = keep
@@ -225,7 +227,7 @@ def _event_record(kind: type[Walker], event: Event, policy: str, include_trace: 
     out: dict[str, Any] = {"name": name, "timestamp": format_time_ns(event.time_ns)}
     root = "data"
     try:
-        out["data"] = drop.value(event.data, 0)
+        out["data"] = drop.tree(event.data) if share else drop.value(event.data, 0)
         root = "context"
         out["context"] = walk_context(keep, event.context)  # never costs an event: str() fallback
         if event.extra:
@@ -271,4 +273,4 @@ def encode_event(
     without them is ``LoggerExporter.format`` (upstream's ``tracking`` log line).
     """
     raw_ok = type(event.name) is str and (not include_event_id or type(event.event_id) is str)
-    return _dump(_event_record, (event, policy, include_trace, include_event_id, max_depth), compact, raw_ok)
+    return _dump(_event_record, (event, policy, include_trace, include_event_id, max_depth, True), compact, raw_ok)

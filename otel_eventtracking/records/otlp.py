@@ -37,12 +37,16 @@ def context_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def otlp_body(event: Event, *, policy: UnserializablePolicy = "drop", max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+def otlp_body(
+    event: Event, *, policy: UnserializablePolicy = "drop", max_depth: int = DEFAULT_MAX_DEPTH, share: bool = False
+) -> Any:
     """The event's data as an OTLP AnyValue tree (raises UnserializableEventError per ``policy``):
-    the rules of ``Normalizer(otlp=True)`` (:func:`otlp_body_reference`), in one fast walk."""
+    the rules of ``Normalizer(otlp=True)`` (:func:`otlp_body_reference`), in one fast walk.
+    ``share``: plain data is given back itself, not copied (for an encoder that reads it at once)."""
     drop, keep = walkers(OtlpWalker, max_depth)
+    walker = keep if policy == "str" else drop
     try:
-        return (keep if policy == "str" else drop).value(event.data, 0)
+        return walker.tree(event.data) if share else walker.value(event.data, 0)
     except Rejected as exc:
         raise exc.error(event.name, "data") from None
 
@@ -112,7 +116,7 @@ def wire_record(event: Event, *, policy: UnserializablePolicy = "drop") -> WireR
         event.time_ns,
         SEVERITY_INFO,
         "",
-        otlp_body(event, policy=policy),
+        otlp_body(event, policy=policy, share=True),  # encoded at once by the caller
         _wire_attributes(event),
         sc.trace_id if sc is not None else 0,
         sc.span_id if sc is not None else 0,
