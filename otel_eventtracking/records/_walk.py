@@ -87,9 +87,9 @@ def exact_json_key(key: Any) -> str:
 
 def _container_loops(
     int_lo: int | None, int_hi: int | None, float_lo: float, float_hi: float, key_of: Callable[[Any], str] = json_key
-) -> tuple[_MappingLoop, _SeqLoop, _Check, _Check]:
+) -> tuple[_MappingLoop, _SeqLoop, _Check]:
     """A walker's ``mapping`` and ``seq``, with its range of ints and floats kept inline as constants,
-    and ``plain_mapping`` / ``plain_seq``: whether walking a dict / list would give it back unchanged.
+    and ``plain``: whether walking an exact dict or list would only copy it.
 
     Scalars within the ranges are copied without a call; ints outside [int_lo, int_hi] (no bound
     if None), other floats and everything else go through ``Walker.value``. Keys that are not
@@ -163,45 +163,32 @@ def _container_loops(
                     raise
         return out
 
-    def plain_mapping(self: Walker, m: dict[Any, Any], depth: int) -> bool:
+    def plain(self: Walker, tree: dict[Any, Any] | list[Any], depth: int) -> bool:
+        """Whether walking this exact dict or list would only copy it."""
         if depth >= self.max_depth:
             return False
-        for k, v in m.items():
+        if type(tree) is dict:
+            for k in tree:
+                if type(k) is not str:
+                    return False
+            values: Iterable[Any] = tree.values()
+        else:
+            values = tree
+        d1 = depth + 1
+        for v in values:
             t = type(v)
-            if type(k) is not str:
+            if not (
+                t is str
+                or t is bool
+                or v is None
+                or (t is int and (unbounded or lo <= v <= hi))
+                or (t is float and (float_lo <= v < float_hi or -float_hi < v <= -float_lo or v == 0.0))
+                or ((t is dict or t is list) and plain(self, v, d1))
+            ):
                 return False
-            if (
-                t is str
-                or t is bool
-                or v is None
-                or (t is int and (unbounded or lo <= v <= hi))
-                or (t is float and (float_lo <= v < float_hi or -float_hi < v <= -float_lo or v == 0.0))
-                or (t is dict and plain_mapping(self, v, depth + 1))
-                or (t is list and plain_seq(self, v, depth + 1))
-            ):
-                continue
-            return False
         return True
 
-    def plain_seq(self: Walker, items: list[Any], depth: int) -> bool:
-        if depth >= self.max_depth:
-            return False
-        for v in items:
-            t = type(v)
-            if (
-                t is str
-                or t is bool
-                or v is None
-                or (t is int and (unbounded or lo <= v <= hi))
-                or (t is float and (float_lo <= v < float_hi or -float_hi < v <= -float_lo or v == 0.0))
-                or (t is dict and plain_mapping(self, v, depth + 1))
-                or (t is list and plain_seq(self, v, depth + 1))
-            ):
-                continue
-            return False
-        return True
-
-    return mapping, seq, plain_mapping, plain_seq
+    return mapping, seq, plain
 
 
 class Walker:
@@ -239,13 +226,13 @@ class Walker:
             return self.mapping(v, depth)
         return self.other(v, depth)
 
-    mapping, seq, plain_mapping, plain_seq = _container_loops(-(2**MAX_INT_BITS), 2**MAX_INT_BITS, 0.0, _INF)
+    mapping, seq, plain = _container_loops(-(2**MAX_INT_BITS), 2**MAX_INT_BITS, 0.0, _INF)
 
     def tree(self, v: Any) -> Any:
         """``value(v, 0)``; ``v`` itself when that would only copy it (a plain dict or list), for an
         encoder that reads the tree at once: the caller must never mutate what it gets."""
         t = type(v)
-        if (t is dict and self.plain_mapping(v, 0)) or (t is list and self.plain_seq(v, 0)):
+        if (t is dict or t is list) and self.plain(v, 0):
             return v
         return self.value(v, 0)
 
@@ -310,7 +297,7 @@ class BsonWalker(Walker):
     __slots__ = ()
     INT_LO = -(2**63)
     INT_HI = 2**63 - 1
-    mapping, seq, plain_mapping, plain_seq = _container_loops(-(2**63), 2**63 - 1, 0.0, _INF)
+    mapping, seq, plain = _container_loops(-(2**63), 2**63 - 1, 0.0, _INF)
 
     def datetime(self, v: _dt.datetime) -> Any:
         return v.replace(tzinfo=_UTC) if v.tzinfo is None else v.astimezone(_UTC)
@@ -349,9 +336,7 @@ class FragmentWalker(Walker):
     FLOAT_LO = 1e-4
     FLOAT_HI = 1e16
     key_of = staticmethod(exact_json_key)
-    mapping, seq, plain_mapping, plain_seq = _container_loops(
-        -(2**MAX_INT_BITS), 2**MAX_INT_BITS, FLOAT_LO, FLOAT_HI, exact_json_key
-    )
+    mapping, seq, plain = _container_loops(-(2**MAX_INT_BITS), 2**MAX_INT_BITS, FLOAT_LO, FLOAT_HI, exact_json_key)
 
     def __init__(self, max_depth: int, str_policy: bool) -> None:
         super().__init__(max_depth, str_policy)
