@@ -177,20 +177,47 @@ def _dump(build: Callable[..., dict[str, Any]], args: tuple[Any, ...], compact: 
 
 # -- events -----------------------------------------------------------------------------------
 
-_second_prefix: tuple[int, str] = (0, "1970-01-01T00:00:00")
+# (first microsecond of the cached second, first of the next, its text up to the second): one
+# tuple, read and replaced whole (threads). The fraction comes from a table of 3-digit texts.
+_second: tuple[int, int, str] = (0, 1_000_000, "1970-01-01T00:00:00")
+_DIGITS3 = [f"{i:03d}" for i in range(1000)]
 
 
 def format_time_ns(time_ns: int) -> str:
     """``format_datetime(ns_to_datetime(time_ns))``, with the text up to the second made once per second."""
-    global _second_prefix
+    global _second
     if type(time_ns) is not int:
         return format_datetime(ns_to_datetime(time_ns))
-    second, micros = divmod(time_ns // 1000, 1_000_000)
-    cached, prefix = _second_prefix
-    if second != cached:
+    micros = time_ns // 1000
+    cached = _second
+    if not cached[0] <= micros < cached[1]:
+        start = micros - micros % 1_000_000
         prefix = ns_to_datetime(time_ns).isoformat()[:19]  # raises as the reference does out of range
-        _second_prefix = (second, prefix)
-    return f"{prefix}.{micros:06d}+00:00" if micros else prefix + "+00:00"
+        cached = _second = (start, start + 1_000_000, prefix)
+    fraction = micros - cached[0]
+    if not fraction:
+        return cached[2] + "+00:00"
+    return cached[2] + "." + _DIGITS3[fraction // 1000] + _DIGITS3[fraction % 1000] + "+00:00"
+
+
+# (walker, context object, the context as JSON for orjson): one tuple, read and replaced whole
+_last_fragment: tuple[Any, Any, Any] = (None, None, None)
+
+
+def _context_fragment(walker: Walker, context: Any) -> Any:
+    """The walked context as an ``orjson.Fragment`` of its JSON, made once per context object (or
+    the walked tree, if orjson cannot write it: the whole record then goes to the stdlib)."""
+    global _last_fragment
+    last = _last_fragment
+    if last[0] is walker and last[1] is context:
+        return last[2]
+    walked = walk_context(walker, context)
+    try:
+        written = Fragment(_orjson_dumps(walked)) if _orjson_dumps is not None else walked
+    except _OrjsonError:
+        written = walked
+    _last_fragment = (walker, context, written)
+    return written
 
 
 def event_items(event: Event, *, include_trace: bool, include_event_id: bool) -> list[tuple[Any, Any]]:
@@ -229,7 +256,8 @@ def _event_record(kind: type[Walker], event: Event, policy: str, include_trace: 
     try:
         out["data"] = drop.tree(event.data) if share else drop.value(event.data, 0)
         root = "context"
-        out["context"] = walk_context(keep, event.context)  # never costs an event: str() fallback
+        # never costs an event (str() fallback); for orjson, written once per context object
+        out["context"] = (_context_fragment if share and kind is FragmentWalker else walk_context)(keep, event.context)
         if event.extra:
             for k, v in event.extra.items():
                 root = json_key(k)
