@@ -198,9 +198,11 @@ def test_event_lines_are_what_the_exporters_write(args, policy):
     line = outcome(lambda: json_fast.encode_event(event, compact=True, policy=policy, include_trace=True,
                                                   include_event_id=True))  # fmt: skip
     assert line == outcome(lambda: jsonl.format(event))
+    assert line == outcome(lambda: jsonl._line_encoder()(event))  # what export_events writes with
     assert outcome(lambda: json_fast.encode_event(event, compact=False, policy=policy)) == outcome(
         lambda: logger.format(event)
     )
+    assert outcome(lambda: logger._line_encoder()(event)) == outcome(lambda: logger.format(event))
     assert outcome(lambda: strict(json_fast.event_record(event, policy=policy))) == outcome(
         lambda: strict(json_record(event, policy=policy))
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..core.event import UNKNOWN_EVENT_TYPE, Event, coerce_event
@@ -32,6 +32,12 @@ def event_from_log_record(record: ReadableLogRecord) -> Event:
     name, time_ns, body, attributes, sc = record_fields(record)
     data = body if isinstance(body, Mapping) else ({} if body is None else {"message": body})
     return Event(name or UNKNOWN_EVENT_TYPE, time_ns, attributes, data, sc)
+
+
+def formatter(exporter: Any, owner: Any, build: Callable[[], Callable[[Event], Any]]) -> Callable[[Event], Any]:
+    """What a batch's events are formatted with: ``build()`` (``owner.format``'s output, its options
+    fixed for the batch: one call per event) unless a subclass has its own ``format``."""
+    return build() if type(exporter).format is owner.format else exporter.format
 
 
 class EventExporter(LogRecordExporter, abc.ABC):

@@ -14,16 +14,16 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from ..core.event import Event
 from ..exceptions import EventTrackingError, ImproperlyConfigured
 from ..otel._sdk import LogRecordExportResult
 from ..pipeline.locks import fork_safe_lock
-from ..records.json import json_line
+from ..records.json import json_line, line_encoder
 from ..records.normalize import UnserializablePolicy
-from .base import FAILURE, SUCCESS, EventExporter
+from .base import FAILURE, SUCCESS, EventExporter, formatter
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +195,14 @@ class JsonLinesExporter(EventExporter):
             os.fsync(target.fileno())
         return len(lines)
 
+    def _line_encoder(self) -> Callable[[Event], str]:
+        """``format`` with the current options fixed: built once per batch."""
+        return line_encoder(compact=True, policy=self.unserializable, include_trace=self.include_trace_context,
+                            include_event_id=True)  # fmt: skip
+
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
-        lines = [line for _, line in self.convert_each(events, self.format)]
+        encode = formatter(self, JsonLinesExporter, self._line_encoder)
+        lines = [line for _, line in self.convert_each(events, encode)]
         if not lines:
             return SUCCESS
         with self._lock:

@@ -7,14 +7,14 @@ The line is the de-facto wire format log shippers parse: exactly one JSON object
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..core.event import Event
 from ..exceptions import ImproperlyConfigured
 from ..otel._sdk import LogRecordExportResult
-from ..records.json import json_line
+from ..records.json import json_line, line_encoder
 from ..records.normalize import UnserializablePolicy
-from .base import SUCCESS, EventExporter
+from .base import SUCCESS, EventExporter, formatter
 
 MAX_EVENT_SIZE = 1024  # upstream's default
 
@@ -60,9 +60,15 @@ class LoggerExporter(EventExporter):
         return json_line(event, compact=False, policy=self.unserializable, include_trace=self.include_trace_context,
                          include_event_id=self.include_event_id)  # fmt: skip
 
+    def _line_encoder(self) -> Callable[[Event], str]:
+        """``format`` with the current options fixed: built once per batch."""
+        return line_encoder(compact=False, policy=self.unserializable, include_trace=self.include_trace_context,
+                            include_event_id=self.include_event_id)  # fmt: skip
+
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
         limit = self.max_event_size
-        for event, line in self.convert_each(events, self.format):
+        encode = formatter(self, LoggerExporter, self._line_encoder)
+        for event, line in self.convert_each(events, encode):
             if limit is not None and len(line) > limit:
                 self.drop(
                     event,

@@ -7,7 +7,7 @@ tests hold to the reference byte for byte."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..core.event import Event
@@ -84,3 +84,23 @@ def json_line(
     if include_trace and (ids := trace_ids(event)) is not None:
         items += [("trace_id", ids[0]), ("span_id", ids[1])]
     return json_fast.encode_record(items, event_name=event.name, policy=policy, compact=compact, max_depth=max_depth)
+
+
+def line_encoder(
+    *,
+    compact: bool,
+    policy: UnserializablePolicy = "drop",
+    include_trace: bool = False,
+    include_event_id: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Callable[[Event], str]:
+    """:func:`json_line` with its options fixed, built once per batch: native events take one call."""
+    options = (policy, include_trace, include_event_id, max_depth)
+
+    def encode(event: Event) -> str:
+        if event.upstream is None:
+            return json_fast.encode_event_with(event, options, compact)
+        return json_line(event, compact=compact, policy=policy, include_trace=include_trace,
+                         include_event_id=include_event_id, max_depth=max_depth)  # fmt: skip
+
+    return encode

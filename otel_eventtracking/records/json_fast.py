@@ -300,5 +300,12 @@ def encode_event(
     ``compact=True`` with the trace and the id is ``JsonLinesExporter.format``; ``compact=False``
     without them is ``LoggerExporter.format`` (upstream's ``tracking`` log line).
     """
+    return encode_event_with(event, (policy, include_trace, include_event_id, max_depth), compact)
+
+
+def encode_event_with(event: Event, options: tuple[str, bool, bool, int], compact: bool) -> str:
+    """:func:`encode_event` with its options as one tuple ``(policy, include_trace, include_event_id,
+    max_depth)``: what an exporter's loop over a batch calls, the options fixed."""
+    policy, include_trace, include_event_id, max_depth = options
     raw_ok = type(event.name) is str and (not include_event_id or type(event.event_id) is str)
     return _dump(_event_record, (event, policy, include_trace, include_event_id, max_depth, True), compact, raw_ok)
