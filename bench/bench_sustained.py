@@ -11,12 +11,14 @@ processes), round after round, interleaved:
 Implementations:
   ours/default      the default tree (batching node, JSON lines) to a file, default options
   ours/otlp         batching node -> OTLPExporter (our encoding, gRPC) -> rotel -> sink
+  ours/otlp-http    the same over OTLP/HTTP (protobuf)
   ours/mongo        batching node -> MongoExporter -> nx-27017
   upstream/null     event-tracking 4.0.2, synchronous LoggerBackend -> logging.NullHandler
   upstream/file     event-tracking 4.0.2, synchronous LoggerBackend -> logging.FileHandler
   upstream/noop     event-tracking 4.0.2 -> a no-op send() backend
   sdk/otlp          SDK Logger.emit -> BatchLogRecordProcessor (queue made large enough) ->
                     OTLPLogExporter (gRPC) -> rotel -> sink
+  sdk/otlp-http     the same with the SDK's OTLP/HTTP exporter
 
 Reported per implementation and workload (min / median over rounds): events lost (sent minus
 what the receiving end holds), whether flush() returned True, total process CPU per event
@@ -44,7 +46,8 @@ from typing import Any
 
 CONTEXT = {"user_id": 10938, "session_id": "2987lkjdyoioey", "course_id": "course-v1:edX+DemoX+2024"}
 DATA = {"url": "http://www.edx.org/some/path/1", "answers": {"q1": [1, 2], "q2": "b"}, "attempt": 3}
-IMPLS = ["ours/default", "ours/otlp", "ours/mongo", "upstream/null", "upstream/file", "upstream/noop", "sdk/otlp"]
+IMPLS = ["ours/default", "ours/otlp", "ours/otlp-http", "ours/mongo", "upstream/null", "upstream/file", "upstream/noop",
+         "sdk/otlp", "sdk/otlp-http"]  # fmt: skip
 THREADS, EMITS_PER_REQUEST, WORK_US = 8, 5, 200
 
 # (emit, flush, what the implementation counted: for a run that lost events)
@@ -84,11 +87,16 @@ def build(impl: str, args: argparse.Namespace) -> Impl:
         from otel_eventtracking.config import default_backends
 
         return _ours(default_backends(args.file, always=True))
-    if impl == "ours/otlp":
+    if impl in ("ours/otlp", "ours/otlp-http"):
         from otel_eventtracking import BatchingRoutingBackend
         from otel_eventtracking.exporters.otlp import OTLPExporter
 
-        return _ours({"b": BatchingRoutingBackend({"otlp": OTLPExporter(endpoint=args.otlp, insecure=True)})})
+        exporter = (
+            OTLPExporter(endpoint=args.otlp, insecure=True)
+            if impl == "ours/otlp"
+            else OTLPExporter(protocol="http/protobuf", endpoint=args.otlp_http)
+        )
+        return _ours({"b": BatchingRoutingBackend({"otlp": exporter})})
     if impl == "ours/mongo":
         from otel_eventtracking import BatchingRoutingBackend
         from otel_eventtracking.exporters.mongodb import MongoExporter
@@ -106,13 +114,19 @@ def build(impl: str, args: argparse.Namespace) -> Impl:
                 pass
 
         return _upstream(Noop())
-    if impl == "sdk/otlp":
+    if impl in ("sdk/otlp", "sdk/otlp-http"):
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpExporter
         from opentelemetry.sdk._logs import LoggerProvider
         from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
         provider = LoggerProvider()
-        exporter = OTLPLogExporter(endpoint=args.otlp, insecure=True)
+        sdk_exporter: Any = (
+            OTLPLogExporter(endpoint=args.otlp, insecure=True)
+            if impl == "sdk/otlp"
+            else HttpExporter(endpoint=args.otlp_http + "/v1/logs")
+        )
+        exporter = sdk_exporter
         provider.add_log_record_processor(BatchLogRecordProcessor(exporter, max_queue_size=args.events + 1))
         logger = provider.get_logger("bench")
 
@@ -192,7 +206,7 @@ def child(args: argparse.Namespace) -> None:
 
 # -- the parent: peers, rounds, counting what arrived -----------------------------------------------
 def _received(impl: str, name: str, file: str, collection: str, collector: Any, mongo_uri: str, n: int) -> int:
-    if impl in ("ours/otlp", "sdk/otlp"):
+    if "otlp" in impl:
         return collector.sink.wait_for(n, 60, name)
     if impl == "ours/mongo":
         import pymongo
@@ -221,7 +235,8 @@ def parent(args: argparse.Namespace) -> None:
                     collection = f"c{uuid.uuid4().hex[:8]}"
                     cmd = [sys.executable, __file__, "--child", "--impl", impl, "--workload", workload,
                            "--events", str(args.events), "--name", name, "--file", file, "--otlp",
-                           collector.grpc_endpoint, "--mongo", mongo.uri, "--collection", collection]  # fmt: skip
+                           collector.grpc_endpoint, "--otlp-http", collector.http_endpoint, "--mongo", mongo.uri,
+                           "--collection", collection]  # fmt: skip
                     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
                     line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
                     if line is None:
@@ -271,7 +286,7 @@ def main() -> None:
     p.add_argument("--workloads", type=lambda s: s.split(","), default=["loop", "web"])
     p.add_argument("--json", help="also write the raw results here")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    for opt in ("--impl", "--workload", "--name", "--file", "--otlp", "--mongo", "--collection"):
+    for opt in ("--impl", "--workload", "--name", "--file", "--otlp", "--otlp-http", "--mongo", "--collection"):
         p.add_argument(opt, help=argparse.SUPPRESS)
     args = p.parse_args()
     child(args) if args.child else parent(args)

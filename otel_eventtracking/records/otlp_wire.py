@@ -237,15 +237,45 @@ def _record(r: WireRecord) -> bytes:
         parts.append(b"\x38" + _varint(dropped))
     if flags:
         parts.append(_pack_fixed32(0x45, flags))
-    if trace_id:
-        parts.append(_TRACE_PREFIX + trace_id.to_bytes(16, "big"))
-    if span_id:
-        parts.append(_SPAN_PREFIX + span_id.to_bytes(8, "big"))
+    if trace_id or span_id:
+        parts.append(_span_fields(trace_id, span_id))
     if obs:
         parts.append(_pack_fixed64(0x59, obs))
     if name:
-        parts.append(_ld(b"\x62", name.encode()))
+        field = _name_fields.get(name) if type(name) is str else None
+        if field is None:
+            field = _name_field(name)
+        parts.append(field)
     return b"".join(parts)
+
+
+# (trace id, span id, their fields): the records of one span share the two ints; one tuple, read
+# and replaced whole (threads).
+_last_span: tuple[int, int, bytes] = (0, 0, _EMPTY)
+_name_fields: dict[str, bytes] = {}
+
+
+def _span_fields(trace_id: int, span_id: int) -> bytes:
+    """``trace_id`` and ``span_id`` fields (a zero one left out, as protobuf does)."""
+    global _last_span
+    last = _last_span
+    if last[0] == trace_id and last[1] == span_id:
+        return last[2]
+    fields = (_TRACE_PREFIX + trace_id.to_bytes(16, "big") if trace_id else _EMPTY) + (
+        _SPAN_PREFIX + span_id.to_bytes(8, "big") if span_id else _EMPTY
+    )
+    _last_span = (trace_id, span_id, fields)
+    return fields
+
+
+def _name_field(name: str) -> bytes:
+    """``event_name`` (field 12), cached per name: event names repeat."""
+    field = _ld(b"\x62", name.encode())
+    if type(name) is str:
+        if len(_name_fields) >= _KEY_CACHE_MAX:
+            _name_fields.clear()
+        _name_fields[name] = field
+    return field
 
 
 def _enum(value: int) -> int:
