@@ -250,6 +250,58 @@ def test_forked_child_drops_parent_queue_and_restarts_its_worker(tmp_path):
     assert names == ["child.event", "parent.queued"]  # the parent's event written once, by the parent
 
 
+class PermitExporter(EventExporter):
+    """Delivers one batch per permit released: a server that pauses, then comes back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.permits = threading.Semaphore(0)
+        self.batches = 0
+        self.names: list[str] = []
+
+    def export_events(self, events):
+        self.batches += 1
+        assert self.permits.acquire(timeout=10)
+        self.names.extend(e.name for e in events)
+        return LogRecordExportResult.SUCCESS
+
+
+def wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_after_a_timed_out_block_callers_wait_again_as_soon_as_a_batch_is_delivered():
+    # A server pause longer than block_timeout under load: the queue stays nearly full after the
+    # server is back (callers refill it at once), so "until half empty" alone would keep dropping
+    # for as long as the load lasts (measured: 69% of a web-like load lost after a 1.5 s pause).
+    exp = PermitExporter()
+    node = BatchingRoutingBackend({"p": exp}, max_queue_size=2, max_batch_size=1, schedule_delay=0.01,
+                                  block_timeout=0.2)  # fmt: skip
+    node.send({"name": "held"})
+    wait_until(lambda: exp.batches == 1)  # the worker is in the export, the server "paused"
+    assert node.accept(coerce_event({"name": "q1"})) and node.accept(coerce_event({"name": "q2"}))
+    assert node.accept(coerce_event({"name": "x1"})) is False  # waited block_timeout, dropped
+    started = time.monotonic()
+    assert node.accept(coerce_event({"name": "x2"})) is False  # stalled: dropped without a wait
+    assert time.monotonic() - started < 0.1
+    exp.permits.release()  # the server is back: "held" delivered, the worker takes q1
+    wait_until(lambda: exp.batches == 2)
+    assert node.accept(coerce_event({"name": "y1"})) is True  # the queue is full again: [q2, y1]
+    threading.Timer(0.15, exp.permits.release).start()
+    started = time.monotonic()
+    assert node.accept(coerce_event({"name": "y2"})) is True  # waits for room again, not dropped
+    assert time.monotonic() - started > 0.1
+    for _ in range(3):
+        exp.permits.release()
+    assert node.force_flush(5) is False  # x1 and x2 were lost
+    assert exp.names == ["held", "q1", "q2", "y1", "y2"]
+    assert node.counters.get("dropped.queue_full") == 2
+    node.shutdown(5)
+
+
 def test_a_slow_exporter_that_makes_progress_throttles_callers_and_loses_nothing():
     class Slow(EventExporter):
         def __init__(self) -> None:

@@ -119,6 +119,43 @@ def test_mongodb_down_for_30s(tmp_path):
         assert -unconfirmed <= TOTAL - len(off) - lost_off <= 0
 
 
+def test_a_server_pause_under_a_web_like_load_loses_nothing_with_the_defaults():
+    # The default block_timeout must outlast an ordinary server pause (a MongoDB election, a
+    # collector restart): 8 request threads emit while the server is stopped (SIGSTOP) for 1.5 s.
+    # With block_timeout=1 this lost 30% of the run: callers that drop run unthrottled.
+    import threading
+
+    with LocalMongo() as mongo:
+        exporter = MongoExporter(uri=mongo.uri, database="pause", collection="events", create_indexes=False)
+        node = BatchingRoutingBackend({"m": exporter})  # default options
+        t = Tracker(backends={"b": node}, emit_log_records=False)
+        stop_at = time.monotonic() + 4.0
+        sent = [0] * 8
+
+        def serve(k: int) -> None:
+            while time.monotonic() < stop_at:
+                sum(i * i % 7 for i in range(500))  # a request's own work
+                for _ in range(5):
+                    t.emit("pause.event", {"thread": k, "n": sent[k]})
+                    sent[k] += 1
+
+        threads = [threading.Thread(target=serve, args=(k,)) for k in range(8)]
+        for th in threads:
+            th.start()
+        time.sleep(1.0)
+        pid = mongo._process.proc.pid  # type: ignore[union-attr]
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(1.5)
+        os.kill(pid, signal.SIGCONT)
+        for th in threads:
+            th.join()
+        assert t.flush(60) is True
+        stored = pymongo.MongoClient(mongo.uri)["pause"]["events"].count_documents({})
+        print(f"\n[server paused 1.5 s, 8 threads] sent={sum(sent)} stored={stored} lost={_lost(node, exporter)}")
+        assert _lost(node, exporter) == 0 and stored == sum(sent)
+        t.shutdown(10)
+
+
 CHILD = textwrap.dedent("""
     import sys, time
     from otel_eventtracking import Tracker

@@ -54,9 +54,9 @@ class BatchingRoutingBackend(Node):
     ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"block"``
     (default: nothing is lost while the exporter makes progress, however slowly) makes the caller
     wait for room as long as the worker delivers batches, and drop with a count after
-    ``block_timeout`` seconds without one; once a wait timed out (the
-    exporter is stuck) callers drop at once, without waiting, until the queue is half empty
-    again, so an outage costs one wait, not one per event. ``"drop"`` drops the newest event
+    ``block_timeout`` seconds (default 5) without one; once a wait timed out (the exporter is
+    stuck) callers drop at once, without waiting, until the exporter delivers a batch again or the
+    queue is half empty, so an outage costs one wait, not one per event. ``"drop"`` drops the newest event
     with a count, never waiting. ``queue``: another
     :class:`~.queues.EventQueue` (the spooled node passes the disk spool); ``gate``: a callable
     checked on the caller thread: while it returns False events are skipped (``skipped.gate``,
@@ -77,7 +77,7 @@ class BatchingRoutingBackend(Node):
         max_batch_size: int = 512,
         schedule_delay: float = 1.0,
         on_full: FullPolicy = "block",
-        block_timeout: float = 1.0,
+        block_timeout: float = 5.0,
         backend_name: str = "",
         retry_max_backoff: float = 30.0,
         queue: EventQueue | None = None,
@@ -102,7 +102,10 @@ class BatchingRoutingBackend(Node):
                                   retry_max_backoff=retry_max_backoff, on_start=lifecycle.install_hooks)  # fmt: skip
         self.gate = gate
         self._skipped = 0
-        self._stalled = False  # a block timed out: drop without waiting until the queue drains
+        # A block timed out: drop without waiting until the exporter delivers a batch again (the
+        # worker's count of batches done moves past this) or the queue is half empty.
+        self._stalled = False
+        self._stalled_at = 0
         self.closed = False
         self._put = self.queue.put
         lifecycle.track(self)
@@ -172,6 +175,8 @@ class BatchingRoutingBackend(Node):
         return ok
 
     def _refused(self, event: Event, reason: str) -> bool:
+        if self._stalled and self.worker.batches_done != self._stalled_at:
+            self._stalled = False  # the exporter delivers again: wait for room again instead of dropping
         if reason == "queue_full" and self.on_full == "block" and not self._stalled:
             if must_not_wait():  # a signal handler, or this node re-entered: waiting would deadlock
                 return self._drop(event, "reentrant")
@@ -181,10 +186,11 @@ class BatchingRoutingBackend(Node):
                     return True
                 reason = retried
             else:
-                self._stalled = True
-                log.warning("node %r: the queue stayed full, with no batch delivered for block_timeout=%ss; "
-                            "events are dropped without waiting until it drains (the exporter is stuck or down)",
-                            self.backend_name or "batch", self.block_timeout)  # fmt: skip
+                self._stalled, self._stalled_at = True, self.worker.batches_done
+                _summary.report(f"stalled:{id(self)}", 1, "node %r: the queue stayed full, with no batch delivered "
+                                "for block_timeout=%ss; events are dropped without waiting until a batch is delivered "
+                                "again (the exporter is stuck or down)", self.backend_name or "batch",
+                                self.block_timeout)  # fmt: skip
         return self._drop(event, reason)
 
     def _wait_for_room(self) -> bool:
