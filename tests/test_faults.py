@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import Counter
 
 import pymongo
 import pytest
@@ -17,6 +18,7 @@ from otel_eventtracking import BatchingRoutingBackend, Tracker
 from otel_eventtracking.exporters.mongodb import MongoExporter
 from otel_eventtracking.exporters.otlp import OTLPExporter
 from otel_eventtracking.testing import LocalCollector, LocalMongo
+from otel_eventtracking.testing.collector import any_value
 
 pytestmark = pytest.mark.faults
 
@@ -178,11 +180,20 @@ def test_retry_beyond_the_sdk_window_delivers_everything():
         restart.join()
         assert t.flush(60)
         received = collector.sink.wait_for(300, 10, name)
+        ids = Counter(
+            next(any_value(kv.value) for kv in record.attributes if kv.key == "event.id")
+            for _, record in collector.sink.records()
+            if record.event_name == name
+        )
         print(
             f"\n[collector down 3s, SDK timeout 1s, retry window 30s] sent=300 received={received} "
-            f"counters={exporter.counters.snapshot()}"
+            f"distinct={len(ids)} counters={exporter.counters.snapshot()}"
         )
-        assert received == 300 and exporter.counters.get("retries") > 0 and exporter.counters.get("failed") == 0
+        # Every event arrives. OTLP delivery is at least once: a request the collector took just as the
+        # attempt timed out (1 s, while it restarts) is sent again (seen once in CI: 301 records), and
+        # event.id tells the copies apart; at most one batch comes twice.
+        assert len(ids) == 300 and received - 300 <= 100
+        assert exporter.counters.get("retries") > 0 and exporter.counters.get("failed") == 0
 
 
 def test_shutdown_during_an_outage_accounts_for_every_event(caplog):
