@@ -54,7 +54,7 @@ class BatchingRoutingBackend(Node):
     ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"block"``
     (default: nothing is lost while the exporter makes progress, however slowly) makes the caller
     wait for room as long as the worker delivers batches, and drop with a count after
-    ``block_timeout`` seconds (default 5) without one; once a wait timed out (the exporter is
+    ``block_timeout`` seconds (default 1) without one; once a wait timed out (the exporter is
     stuck) callers drop at once, without waiting, until the exporter delivers a batch again or the
     queue is half empty, so an outage costs one wait, not one per event. ``"drop"`` drops the newest event
     with a count, never waiting. ``queue``: another
@@ -77,7 +77,7 @@ class BatchingRoutingBackend(Node):
         max_batch_size: int = 512,
         schedule_delay: float = 1.0,
         on_full: FullPolicy = "block",
-        block_timeout: float = 5.0,
+        block_timeout: float = 1.0,
         backend_name: str = "",
         retry_max_backoff: float = 30.0,
         queue: EventQueue | None = None,
