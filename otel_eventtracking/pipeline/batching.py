@@ -175,7 +175,7 @@ class BatchingRoutingBackend(Node):
         return ok
 
     def _refused(self, event: Event, reason: str) -> bool:
-        if self._stalled and self.worker.batches_done != self._stalled_at:
+        if self._stalled and self.worker.batches_delivered != self._stalled_at:
             self._stalled = False  # the exporter delivers again: wait for room again instead of dropping
         if reason == "queue_full" and self.on_full == "block" and not self._stalled:
             if must_not_wait():  # a signal handler, or this node re-entered: waiting would deadlock
@@ -186,7 +186,7 @@ class BatchingRoutingBackend(Node):
                     return True
                 reason = retried
             else:
-                self._stalled, self._stalled_at = True, self.worker.batches_done
+                self._stalled, self._stalled_at = True, self.worker.batches_delivered
                 _summary.report(f"stalled:{id(self)}", 1, "node %r: the queue stayed full, with no batch delivered "
                                 "for block_timeout=%ss; events are dropped without waiting until a batch is delivered "
                                 "again (the exporter is stuck or down)", self.backend_name or "batch",

@@ -104,6 +104,7 @@ class BatchWorker:
         self.dequeued = 0
         self.in_flight = 0  # events of the batch being delivered now (not yet counted either way)
         self.batches_done = 0
+        self.batches_delivered = 0
         self.dead_letter_after_attempts: int | None = None  # None: never isolate (see _isolation_due)
         self.dead_letter_after_seconds: float | None = None
         self._init_runtime()
@@ -190,6 +191,8 @@ class BatchWorker:
             self._failing = None
             if batch.events:
                 self._count(batch, ok, culprits)
+                if ok:
+                    self.batches_delivered += 1  # a stalled node's callers wait again after one
             self.in_flight = 0
             self._backoff = 0.0
             for marker in batch.markers:
