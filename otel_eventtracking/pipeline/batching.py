@@ -103,7 +103,7 @@ class BatchingRoutingBackend(Node):
         self.gate = gate
         self._skipped = 0
         # A block timed out: drop without waiting until the exporter delivers a batch again (the
-        # worker's count of batches done moves past this) or the queue is half empty.
+        # worker's count of delivered batches moves past _stalled_at) or the queue is half empty.
         self._stalled = False
         self._stalled_at = 0
         self.closed = False

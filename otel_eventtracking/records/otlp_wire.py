@@ -179,13 +179,9 @@ def _kvs(mapping: Mapping[Any, Any], tag: bytes, str_keys: bool) -> bytes:
             kv = kf
         else:
             if t is dict:  # nested maps and arrays: encode_any_value's own branches, without its call
-                inner = _kvs(v, b"\x0a", True)
-                n = len(inner)
-                av = b"\x32" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)) + inner
+                av = _ld(b"\x32", _kvs(v, b"\x0a", True))
             elif t is list:
-                inner = _array(v)
-                n = len(inner)
-                av = b"\x2a" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)) + inner
+                av = _ld(b"\x2a", _array(v))
             else:
                 av = encode_any_value(v)
             n = len(av)
@@ -242,10 +238,7 @@ def _record(r: WireRecord) -> bytes:
     if obs:
         parts.append(_pack_fixed64(0x59, obs))
     if name:
-        field = _name_fields.get(name) if type(name) is str else None
-        if field is None:
-            field = _name_field(name)
-        parts.append(field)
+        parts.append(_name_field(name))
     return b"".join(parts)
 
 
@@ -270,6 +263,9 @@ def _span_fields(trace_id: int, span_id: int) -> bytes:
 
 def _name_field(name: str) -> bytes:
     """``event_name`` (field 12), cached per name: event names repeat."""
+    field = _name_fields.get(name) if type(name) is str else None
+    if field is not None:
+        return field
     field = _ld(b"\x62", name.encode())
     if type(name) is str:
         if len(_name_fields) >= _KEY_CACHE_MAX:
