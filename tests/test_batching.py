@@ -87,6 +87,23 @@ def test_queue_full_drop_newest_is_counted_and_flush_reports_the_loss(caplog):
     node.shutdown(5)
 
 
+def test_each_new_node_logs_its_first_drop_even_where_it_reuses_a_freed_nodes_id(caplog):
+    # Summary lines are keyed per node; an id() key made a node that got a freed node's address
+    # count its first problem silently (the rate limit of the old one). report_key never repeats.
+    import gc
+
+    ids = set()
+    for i in range(20):
+        node = BatchingRoutingBackend({"mem": InMemoryExporter()})
+        node.shutdown(5)
+        assert node.accept(coerce_event({"name": f"late{i}"})) is False
+        ids.add(id(node))
+        del node
+        gc.collect()
+    lines = [r.getMessage() for r in caplog.records if "this pipeline node was shut down" in r.getMessage()]
+    assert len(lines) == 20, (len(ids), lines)
+
+
 def test_block_is_the_default_and_a_blocked_caller_gets_in_when_room_is_made():
     exp = GatedExporter()
     node = BatchingRoutingBackend({"g": exp}, max_queue_size=1, max_batch_size=1, schedule_delay=0.01, block_timeout=5)

@@ -65,7 +65,7 @@ def test_collector_down_for_30s(tmp_path):
 
         durable_exporter, plain_exporter = otlp("spool-on"), otlp("spool-off")
         durable = SpooledBatchingRoutingBackend({"otlp": durable_exporter}, spool_dir=tmp_path, retry_max_backoff=2)
-        plain = BatchingRoutingBackend({"otlp": plain_exporter})
+        plain = BatchingRoutingBackend({"otlp": plain_exporter})  # the default block_timeout (5 s)
         t = Tracker(backends={"durable": durable, "plain": plain}, emit_log_records=False)
         _paced_stream(t, "long.otlp", 45, (5, 5 + OUTAGE), collector.stop, collector.start)
         deadline = time.monotonic() + 120
@@ -74,15 +74,15 @@ def test_collector_down_for_30s(tmp_path):
         plain.force_flush(30)
         time.sleep(1)
         received: dict[str, Counter[int]] = {"spool-on": Counter(), "spool-off": Counter()}
-        foreign = []  # seen once in CI: records with an empty resource and only a time, not written by us
+        # Every record keeps its resource: the replay burst after the outage once filled rotel's
+        # default batch limit, which strips it (LocalCollector raises the limit; see ROTEL_BATCH_MAX_SIZE).
+        stripped = []
         for resource, record in collector.sink.records():
             if resource.get("service.name") not in received:
-                foreign.append(record)
+                stripped.append(record)
                 continue
             received[resource["service.name"]][any_value(record.body)["i"]] += 1
-        if foreign:
-            print(f"\n[collector down] {len(foreign)} record(s) from another source, e.g. {foreign[0]}".rstrip())
-        assert all(not record.event_name and not record.severity_number for record in foreign)  # none of ours
+        assert not stripped, f"{len(stripped)} record(s) without our resource, e.g. {stripped[0]}"
         on, off = received["spool-on"], received["spool-off"]
         lost_off = _lost(plain, plain_exporter)
         print(
@@ -127,14 +127,16 @@ def test_mongodb_down_for_30s(tmp_path):
 
 
 def test_a_server_pause_shorter_than_block_timeout_under_a_web_like_load_loses_nothing():
-    # docs/batching.md: block_timeout=5 outlasts an ordinary server pause (a MongoDB election, a
-    # collector restart): 8 request threads emit while the server is stopped (SIGSTOP) for 1.5 s.
-    # With the default block_timeout=1 this lost 30% of the run: callers that drop run unthrottled.
+    # docs/batching.md: the default block_timeout (5 s) outlasts an ordinary server pause (a MongoDB
+    # election, a collector restart): 8 request threads emit while the server is stopped (SIGSTOP)
+    # for 1.5 s. With block_timeout=1 (the default before) this lost 30% of the run: callers that drop
+    # run unthrottled.
     import threading
 
     with LocalMongo() as mongo:
         exporter = MongoExporter(uri=mongo.uri, database="pause", collection="events", create_indexes=False)
-        node = BatchingRoutingBackend({"m": exporter}, block_timeout=5)
+        node = BatchingRoutingBackend({"m": exporter})
+        assert node.block_timeout == 5.0
         t = Tracker(backends={"b": node}, emit_log_records=False)
         stop_at = time.monotonic() + 4.0
         sent = [0] * 8

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import itertools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -14,12 +13,11 @@ from ..exceptions import ImproperlyConfigured, UnserializableEventError
 from ..otel._sdk import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, record_fields
 from ..pipeline import debug as _debug
 from ..pipeline import poison
-from ..pipeline.stats import Counters, SummaryLog
+from ..pipeline.stats import Counters, SummaryLog, report_key
 from ..records.normalize import UnserializablePolicy, counting_collisions, printable
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
-_report_ids = itertools.count()
 
 SUCCESS = LogRecordExportResult.SUCCESS
 FAILURE = LogRecordExportResult.FAILURE
@@ -63,7 +61,6 @@ class EventExporter(LogRecordExporter, abc.ABC):
             raise ImproperlyConfigured(f"unserializable must be 'drop' or 'str', got {unserializable!r}")
         self.unserializable: UnserializablePolicy = unserializable
         self.counters = Counters()
-        self._report_id = next(_report_ids)  # never reused, unlike id(): a new exporter's first problem is logged
 
     @abc.abstractmethod
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
@@ -101,7 +98,7 @@ class EventExporter(LogRecordExporter, abc.ABC):
 
     def report(self, key: str, n: int, message: str, *args: object) -> None:
         """Log a problem affecting ``n`` events, at most once per interval per key."""
-        _summary.report(f"{key}:{getattr(self, '_report_id', id(self))}", n, f"{type(self).__name__}: {message}", *args)
+        _summary.report(f"{key}:{report_key(self)}", n, f"{type(self).__name__}: {message}", *args)
 
     def convert_each(self, events: Sequence[Event], convert: Any) -> list[tuple[Event, Any]]:
         """(event, convert(event)) for each event. An event that cannot be converted is poison: it

@@ -32,7 +32,7 @@ from ..core.event import Event
 from ..exceptions import UnserializableEventError
 from ..otel._sdk import LogRecordExportResult
 from ..pipeline.routing import RoutingBackend
-from ..pipeline.stats import Counters, SummaryLog
+from ..pipeline.stats import Counters, SummaryLog, report_key
 from ..records.normalize import Normalizer
 from .base import FAILURE, SUCCESS, EventExporter
 
@@ -116,7 +116,7 @@ class BusPublisher:
 
     def _lose(self, name: Any, reason: str, why: str) -> None:
         self.counters.add(f"dropped.{reason}")
-        _summary.report(f"{reason}:{id(self)}", 1, "event %r not put on the event bus: %s", name, why)
+        _summary.report(f"{reason}:{report_key(self)}", 1, "event %r not put on the event bus: %s", name, why)
 
     def publish(self, name: Any, timestamp: Any, data: Any, context: Any) -> bool:
         """Send one event's signal. False only when sending it raised; an event left out (switched
@@ -146,7 +146,9 @@ class BusPublisher:
             TRACKING_EVENT_EMITTED.send_event(tracking_log=tracking_log)
         except Exception as exc:
             self.counters.add("failed")
-            _summary.report(f"failed:{id(self)}", 1, "event %r not put on the event bus: %s", name, exc, exc_info=True)
+            _summary.report(
+                f"failed:{report_key(self)}", 1, "event %r not put on the event bus: %s", name, exc, exc_info=True
+            )
             return False
         self.counters.add("exported")
         logger.info("Tracking log %s emitted to the event bus.", name)

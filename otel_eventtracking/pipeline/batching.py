@@ -28,7 +28,7 @@ from .reentry import entry_point, must_not_wait
 from .routing import RoutingBackend
 from .spool import FsyncPolicy, Spool
 from .spool_queue import SpoolQueue
-from .stats import Counters, SummaryLog
+from .stats import Counters, SummaryLog, report_key
 from .worker import BatchWorker
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,10 @@ class BatchingRoutingBackend(Node):
     ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"block"``
     (default: nothing is lost while the exporter makes progress, however slowly) makes the caller
     wait for room as long as the worker delivers batches, and drop with a count after
-    ``block_timeout`` seconds (default 1) without one; once a wait timed out (the exporter is
-    stuck) callers drop at once, without waiting, until the exporter delivers a batch again or the
-    queue is half empty, so an outage costs one wait, not one per event. ``"drop"`` drops the newest event
-    with a count, never waiting. ``queue``: another
+    ``block_timeout`` seconds (default 5: longer than an ordinary server pause) without one; once
+    a wait timed out (the exporter is stuck) callers drop at once, without waiting, until the
+    exporter delivers a batch again or the queue is half empty, so an outage costs one wait, not
+    one per event. ``"drop"`` drops the newest event with a count, never waiting. ``queue``: another
     :class:`~.queues.EventQueue` (the spooled node passes the disk spool); ``gate``: a callable
     checked on the caller thread: while it returns False events are skipped (``skipped.gate``,
     not a loss: the node is off).
@@ -77,7 +77,7 @@ class BatchingRoutingBackend(Node):
         max_batch_size: int = 512,
         schedule_delay: float = 1.0,
         on_full: FullPolicy = "block",
-        block_timeout: float = 1.0,
+        block_timeout: float = 5.0,
         backend_name: str = "",
         retry_max_backoff: float = 30.0,
         queue: EventQueue | None = None,
@@ -187,7 +187,8 @@ class BatchingRoutingBackend(Node):
                 reason = retried
             else:
                 self._stalled, self._stalled_at = True, self.worker.batches_delivered
-                _summary.report(f"stalled:{id(self)}", 1, "node %r: the queue stayed full, with no batch delivered "
+                _summary.report(f"stalled:{report_key(self)}", 1,
+                                "node %r: the queue stayed full, with no batch delivered "
                                 "for block_timeout=%ss; events are dropped without waiting until a batch is delivered "
                                 "again (the exporter is stuck or down)", self.backend_name or "batch",
                                 self.block_timeout)  # fmt: skip
@@ -221,7 +222,7 @@ class BatchingRoutingBackend(Node):
             "reentrant": "the queue is full and this emit must not wait (a signal handler, or the node re-entered)",
             "spool_error": "the spool cannot write (see its error line) and the memory queue is full",
         }.get(reason, reason)
-        _summary.report(f"{reason}:{id(self)}", 1, "event %r dropped: %s", event.name, why)
+        _summary.report(f"{reason}:{report_key(self)}", 1, "event %r dropped: %s", event.name, why)
         if _debug.observers:
             _debug.dropped(self, event, why)
         return False

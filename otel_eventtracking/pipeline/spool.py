@@ -30,7 +30,7 @@ from ..records import spool as records
 from . import spool_files as files
 from .spool_adopt import adopt
 from .spool_files import Gap, Position
-from .stats import Counters, SummaryLog
+from .stats import Counters, SummaryLog, report_key
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
@@ -247,7 +247,8 @@ class Spool:
         next flush reports False (what was accepted may not be durable)."""
         self.counters.add("spool_errors")
         self.on_loss()
-        _summary.report(f"{what}:{id(self)}", 1, "spool %s: %s failed: %s; events go to the memory queue while it "
+        _summary.report(f"{what}:{report_key(self)}", 1,
+                        "spool %s: %s failed: %s; events go to the memory queue while it "
                         "has room, then are dropped and counted (dropped.spool_error)", self.root, what, exc,
                         level=logging.ERROR)  # fmt: skip
 

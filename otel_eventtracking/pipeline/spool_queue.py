@@ -24,7 +24,7 @@ from ..records import spool as records
 from .dead_letters import DeadLetters
 from .queues import Batch, EventQueue, FlushMarker
 from .spool import Position, Spool
-from .stats import Counters, SummaryLog
+from .stats import Counters, SummaryLog, report_key
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
@@ -129,7 +129,8 @@ class SpoolQueue(EventQueue):
     def _count_drop(self, reason: str, n: int) -> None:
         self.counters.add(f"dropped.{reason}", n)
         self._lost()
-        _summary.report(f"{reason}:{id(self)}", n, "%d event(s) dropped by the spool of %s: %s", n, self.spool.root,
+        _summary.report(f"{reason}:{report_key(self)}", n,
+                        "%d event(s) dropped by the spool of %s: %s", n, self.spool.root,
                         reason, level=logging.ERROR)  # fmt: skip
 
     def _with_deferred_drained(self) -> None:

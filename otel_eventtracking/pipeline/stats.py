@@ -71,6 +71,20 @@ class _KeyState:
 
 
 _instances: weakref.WeakSet[SummaryLog] = weakref.WeakSet()
+_report_ids = itertools.count()
+
+
+def report_key(owner: object) -> int:
+    """A number naming ``owner`` in summary-log keys, never reused (an ``id()`` is, once its object
+    is freed: a new node or exporter would then have its first problem counted silently)."""
+    number = getattr(owner, "_report_id", None)
+    if number is None:
+        number = next(_report_ids)
+        try:
+            owner._report_id = number  # type: ignore[attr-defined]
+        except AttributeError:  # no instance dict: fall back to the object's identity
+            return id(owner)
+    return number
 
 
 class SummaryLog:

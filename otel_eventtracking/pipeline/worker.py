@@ -22,7 +22,7 @@ from ..core.event import Event
 from . import poison
 from .isolation import isolate
 from .queues import Batch, EventQueue, FlushMarker
-from .stats import Counters, SummaryLog
+from .stats import Counters, SummaryLog, report_key
 
 log = logging.getLogger(__name__)
 _summary = SummaryLog(log)
@@ -165,7 +165,8 @@ class BatchWorker:
                 self.queue.tick()
                 self.drain()
             except Exception:  # a last line of defence: the worker must outlive any one failure
-                _summary.report(f"loop:{id(self)}", 1, "worker of node %r failed; it goes on", self.name or "batch",
+                _summary.report(f"loop:{report_key(self)}", 1,
+                                "worker of node %r failed; it goes on", self.name or "batch",
                                 level=logging.ERROR, exc_info=True)  # fmt: skip
                 self._halt.wait(self.schedule_delay)
             if self._stopping and (self._halt.is_set() or not len(self.queue)):
@@ -261,7 +262,8 @@ class BatchWorker:
         node = self.name or "batch"
         if culprits is None:
             failing.rounds += 1
-            _summary.report(f"outage:{id(self)}", 1, "node %r: a batch of %d event(s) failed %d time(s) over %.0fs and "
+            _summary.report(f"outage:{report_key(self)}", 1,
+                            "node %r: a batch of %d event(s) failed %d time(s) over %.0fs and "
                             "no single event gets through (an outage?): nothing is dead-lettered, it is retried",
                             node, len(batch.events), failing.total, time.monotonic() - failing.since)  # fmt: skip
             return None
@@ -273,7 +275,8 @@ class BatchWorker:
             self.counters.add("dead_lettered", len(culprits))
             self._dirty = True
             names = sorted({str(e.name) for e in culprits})
-            _summary.report(f"dead:{id(self)}", len(culprits), "node %r: %d event(s) (%s) moved to the dead-letter "
+            _summary.report(f"dead:{report_key(self)}", len(culprits),
+                            "node %r: %d event(s) (%s) moved to the dead-letter "
                             "area: %s; the rest of the batch was delivered", node, len(culprits),
                             ", ".join(names[:5]), reason, level=logging.ERROR)  # fmt: skip
         return len(culprits)

@@ -12,7 +12,7 @@ from ..exceptions import EventDropped, EventEmissionExit
 from ..otel import _sdk
 from ..otel._sdk import LogRecordProcessor, ReadWriteLogRecord
 from ..pipeline.processor import EventProcessor
-from ..pipeline.stats import Counters, SummaryLog
+from ..pipeline.stats import Counters, SummaryLog, report_key
 from ..records.normalize import printable
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ class NameFilter(EventProcessor):
         judged = name if name is not None else (event.upstream or {}).get("name")
         verdict = self._judge(judged)
         if verdict is None:  # the routing node counts it, once, as dropped.unjudged (not also as filtered)
-            _summary.report(f"unjudged:{id(self)}", 1, "%r could not judge the event name %r: the event is dropped "
+            _summary.report(f"unjudged:{report_key(self)}", 1,
+                            "%r could not judge the event name %r: the event is dropped "
                             "(filters fail closed)", self, printable(judged, repr)[:200])  # fmt: skip
             raise EventDropped("unjudged")
         return event if verdict else None

@@ -21,7 +21,7 @@ from otel_eventtracking.core.event import Event
 from otel_eventtracking.exceptions import EventEmissionExit
 from otel_eventtracking.pipeline.batching import BatchingRoutingBackend
 from otel_eventtracking.pipeline.routing import RoutingBackend
-from otel_eventtracking.pipeline.stats import SummaryLog
+from otel_eventtracking.pipeline.stats import SummaryLog, report_key
 
 from ..tasks import send_event
 
@@ -77,7 +77,7 @@ class AsyncRoutingBackend(BatchingRoutingBackend):
             task.delay(self.backend_name, processed.to_dict())
         except Exception:
             self.counters.add("failed")
-            _summary.report(f"hand_off:{id(self)}", 1, "send_event.delay raised on event %r; it is lost",
+            _summary.report(f"hand_off:{report_key(self)}", 1, "send_event.delay raised on event %r; it is lost",
                             event.name, level=logging.ERROR, exc_info=True)  # fmt: skip
             return False
         return True
