@@ -162,3 +162,29 @@ class UpstreamStyleTrackerTest(unittest.TestCase):
         self.assertEqual(json.dumps({"d": dt.date(2020, 1, 2)}, cls=DateTimeJSONEncoder), '{"d": "2020-01-02"}')
         with self.assertRaises(TypeError):
             json.dumps({"s": object()}, cls=DateTimeJSONEncoder)
+
+
+def test_the_shim_logger_backend_writes_batches_through_the_one_call_encoder_unless_json_is_patched(shim):
+    # The shim's LoggerBackend keeps upstream's patchable `json`; in a batch it uses the exporter's
+    # per-batch encoder (the same lines as format()) and goes back to format() per event while
+    # `json` is replaced, so a test patching it still sees every line made through it.
+    import json
+
+    from eventtracking.backends import logger as shim_logger
+
+    from otel_eventtracking.core.event import coerce_event
+
+    backend = shim_logger.LoggerBackend(name="tracking.batch")
+    written: list[str] = []
+    backend.write = written.append  # type: ignore[method-assign]
+    events = [coerce_event({"name": f"e{i}", "data": {"i": i, "when": dt.datetime(2024, 1, 2)}}) for i in range(3)]
+    with mock.patch.object(backend, "format", wraps=backend.format) as per_event:
+        backend.export_events(events)
+        assert per_event.call_count == 0
+    assert written == [backend.format(e) for e in events]
+    written.clear()
+    with mock.patch.object(shim_logger, "json", wraps=json) as json_mock:
+        json_mock.dumps.return_value = "REPLACED"
+        backend.export_events(events)
+    assert written == ["REPLACED"] * 3 and json_mock.dumps.call_count == 3
+    assert json_mock.dumps.call_args.kwargs["cls"] is shim_logger.DateTimeJSONEncoder

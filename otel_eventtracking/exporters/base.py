@@ -36,8 +36,12 @@ def event_from_log_record(record: ReadableLogRecord) -> Event:
 
 def formatter(exporter: Any, owner: Any, build: Callable[[], Callable[[Event], Any]]) -> Callable[[Event], Any]:
     """What a batch's events are formatted with: ``build()`` (``owner.format``'s output, its options
-    fixed for the batch: one call per event) unless a subclass has its own ``format``."""
-    return build() if type(exporter).format is owner.format else exporter.format
+    fixed for the batch: one call per event) unless a subclass has its own ``format`` and not also
+    its own ``_line_encoder`` (``build``) to match it."""
+    cls = type(exporter)
+    if cls.format is owner.format or cls._line_encoder is not owner._line_encoder:
+        return build()
+    return exporter.format
 
 
 class EventExporter(LogRecordExporter, abc.ABC):

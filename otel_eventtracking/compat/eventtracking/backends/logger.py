@@ -58,6 +58,10 @@ class LoggerBackend(LoggerExporter):
             return super().format(event)
         return json.dumps(event.to_dict(), cls=DateTimeJSONEncoder)
 
+    def _line_encoder(self) -> Callable[[Event], str]:
+        """Per batch: the exporter's one-call encoder, or ``format`` per event while ``json`` is patched."""
+        return super()._line_encoder() if json is _JSON else self.format
+
     def write(self, line: str) -> None:
         self.log(line)
 
