@@ -200,3 +200,30 @@ def test_a_write_cut_short_leaves_no_partial_line(tmp_path):
     assert counters == {"exported": 5, "failed": 45}
     assert 0 < path.stat().st_size < 1000
     assert numbers(path) == [0, 1, 2, 3, 4]  # the second batch's partial bytes were cut back
+
+
+def test_a_partial_last_line_left_by_a_killed_writer_is_ended_before_the_next_line(tmp_path, caplog):
+    # A writer SIGKILLed inside write(2) leaves the file ending mid-line (seen in CI: the spool's
+    # SIGKILL test). The next process's first line must not be glued onto that fragment: a reader
+    # would lose both. The fragment stays (it is what the file held), on a line of its own.
+    path = tmp_path / "events.jsonl"
+    whole = JsonLinesExporter(path)
+    whole.export_events(events(0, 2))
+    whole.shutdown()
+    with open(path, "ab") as f:
+        f.write(b'{"name":"e","timestamp":"2026-01-02T03:04:05+00:00","data":{"i":2}')  # torn before its end
+    after = JsonLinesExporter(path)
+    after.export_events(events(3, 2))
+    after.export_events(events(5, 1))
+    after.shutdown()
+    lines = path.read_text().splitlines()
+    assert lines[2] == '{"name":"e","timestamp":"2026-01-02T03:04:05+00:00","data":{"i":2}'
+    assert [json.loads(line)["data"]["i"] for i, line in enumerate(lines) if i != 2] == [0, 1, 3, 4, 5]
+    assert after.counters.get("torn_lines_ended") == 1
+    assert sum("ended in a partial line" in r.getMessage() for r in caplog.records) == 1
+    again = JsonLinesExporter(path)  # a whole last line: nothing added
+    again.export_events(events(6, 1))
+    again.shutdown()
+    assert again.counters.get("torn_lines_ended") == 0
+    *before, last = path.read_text().splitlines()
+    assert before == lines and json.loads(last)["data"]["i"] == 6

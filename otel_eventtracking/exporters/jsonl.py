@@ -46,6 +46,13 @@ class _AppendFile:
         st = os.fstat(self.fd)
         self.identity = (st.st_dev, st.st_ino)
         self.size = st.st_size
+        self.ended_torn_line = False
+        if self.size and _last_byte(path, self.identity, self.size) != b"\n":
+            # A writer killed mid-line (SIGKILL, a full disk) left a partial line: end it, so this
+            # process's first line is not glued onto it (a reader would lose both). With O_APPEND
+            # this newline cannot land inside another process's write; at worst it makes a blank line.
+            self.write(b"\n")
+            self.ended_torn_line = True
 
     def moved(self) -> bool:
         """True when the path no longer names this file (renamed or removed by a rotation)."""
@@ -77,6 +84,24 @@ class _AppendFile:
 
     def close(self) -> None:
         os.close(self.fd)
+
+
+def _last_byte(path: str, identity: tuple[int, int], size: int) -> bytes:
+    """The file's byte at ``size - 1``, read through a read-only descriptor of the same file (the
+    append descriptor is write-only); a newline where it cannot be read (no read permission...)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return b"\n"
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != identity:  # replaced in between: not the file we append to
+            return b"\n"
+        return os.pread(fd, 1, size - 1) or b"\n"
+    except OSError:
+        return b"\n"
+    finally:
+        os.close(fd)
 
 
 class JsonLinesExporter(EventExporter):
@@ -137,6 +162,10 @@ class JsonLinesExporter(EventExporter):
         if file is None:
             assert self.path is not None
             file = self._file = _AppendFile(self.path)
+            if file.ended_torn_line:
+                self.counters.add("torn_lines_ended")
+                log.warning("%s ended in a partial line (a writer was stopped mid-write); it was ended with a "
+                            "newline so that the next line parses", file.path)  # fmt: skip
         else:
             file.refresh_size()
         return file
