@@ -12,6 +12,9 @@ Implementations:
   ours/default      the default tree (batching node, JSON lines) to a file, default options
   ours/otlp         batching node -> OTLPExporter (our encoding, gRPC) -> rotel -> sink
   ours/otlp-http    the same over OTLP/HTTP (protobuf)
+  ours/otlp-ack     ours/otlp through bench/ack_relay.py (its own process), which acknowledges
+                    rotel's bytes at once: rotel leaves Nagle on, so a third of the requests
+                    otherwise wait ~40 ms for a delayed ACK (see that file)
   ours/mongo        batching node -> MongoExporter -> nx-27017
   upstream/null     event-tracking 4.0.2, synchronous LoggerBackend -> logging.NullHandler
   upstream/file     event-tracking 4.0.2, synchronous LoggerBackend -> logging.FileHandler
@@ -19,6 +22,7 @@ Implementations:
   sdk/otlp          SDK Logger.emit -> BatchLogRecordProcessor (queue made large enough) ->
                     OTLPLogExporter (gRPC) -> rotel -> sink
   sdk/otlp-http     the same with the SDK's OTLP/HTTP exporter
+  sdk/otlp-ack      sdk/otlp through the same relay
 
 Reported per implementation and workload (min / median over rounds): events lost (sent minus
 what the receiving end holds), whether flush() returned True, total process CPU per event
@@ -46,8 +50,8 @@ from typing import Any
 
 CONTEXT = {"user_id": 10938, "session_id": "2987lkjdyoioey", "course_id": "course-v1:edX+DemoX+2024"}
 DATA = {"url": "http://www.edx.org/some/path/1", "answers": {"q1": [1, 2], "q2": "b"}, "attempt": 3}
-IMPLS = ["ours/default", "ours/otlp", "ours/otlp-http", "ours/mongo", "upstream/null", "upstream/file", "upstream/noop",
-         "sdk/otlp", "sdk/otlp-http"]  # fmt: skip
+IMPLS = ["ours/default", "ours/otlp", "ours/otlp-http", "ours/otlp-ack", "ours/mongo", "upstream/null", "upstream/file",
+         "upstream/noop", "sdk/otlp", "sdk/otlp-http", "sdk/otlp-ack"]  # fmt: skip
 THREADS, EMITS_PER_REQUEST, WORK_US = 8, 5, 200
 
 # (emit, flush, what the implementation counted: for a run that lost events)
@@ -87,13 +91,13 @@ def build(impl: str, args: argparse.Namespace) -> Impl:
         from otel_eventtracking.config import default_backends
 
         return _ours(default_backends(args.file, always=True))
-    if impl in ("ours/otlp", "ours/otlp-http"):
+    if impl in ("ours/otlp", "ours/otlp-http", "ours/otlp-ack"):
         from otel_eventtracking import BatchingRoutingBackend
         from otel_eventtracking.exporters.otlp import OTLPExporter
 
         exporter = (
-            OTLPExporter(endpoint=args.otlp, insecure=True)
-            if impl == "ours/otlp"
+            OTLPExporter(endpoint=args.otlp_ack if impl == "ours/otlp-ack" else args.otlp, insecure=True)
+            if impl != "ours/otlp-http"
             else OTLPExporter(protocol="http/protobuf", endpoint=args.otlp_http)
         )
         return _ours({"b": BatchingRoutingBackend({"otlp": exporter})})
@@ -114,7 +118,7 @@ def build(impl: str, args: argparse.Namespace) -> Impl:
                 pass
 
         return _upstream(Noop())
-    if impl in ("sdk/otlp", "sdk/otlp-http"):
+    if impl in ("sdk/otlp", "sdk/otlp-http", "sdk/otlp-ack"):
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpExporter
         from opentelemetry.sdk._logs import LoggerProvider
@@ -122,8 +126,8 @@ def build(impl: str, args: argparse.Namespace) -> Impl:
 
         provider = LoggerProvider()
         sdk_exporter: Any = (
-            OTLPLogExporter(endpoint=args.otlp, insecure=True)
-            if impl == "sdk/otlp"
+            OTLPLogExporter(endpoint=args.otlp_ack if impl == "sdk/otlp-ack" else args.otlp, insecure=True)
+            if impl != "sdk/otlp-http"
             else HttpExporter(endpoint=args.otlp_http + "/v1/logs")
         )
         exporter = sdk_exporter
@@ -223,33 +227,46 @@ def _received(impl: str, name: str, file: str, collection: str, collector: Any, 
 
 
 def parent(args: argparse.Namespace) -> None:
-    from otel_eventtracking.testing import LocalCollector, LocalMongo
+    from otel_eventtracking.testing import LocalCollector, LocalMongo, free_port
 
     results: dict[tuple[str, str], list[dict]] = {}
     with LocalCollector() as collector, LocalMongo() as mongo, tempfile.TemporaryDirectory() as tmp:
-        for r in range(args.rounds):
-            for workload in args.workloads:
-                for impl in args.impls:
-                    name = f"bench.{uuid.uuid4().hex[:8]}"
-                    file = os.path.join(tmp, f"{name}.log")
-                    collection = f"c{uuid.uuid4().hex[:8]}"
-                    cmd = [sys.executable, __file__, "--child", "--impl", impl, "--workload", workload,
-                           "--events", str(args.events), "--name", name, "--file", file, "--otlp",
-                           collector.grpc_endpoint, "--otlp-http", collector.http_endpoint, "--mongo", mongo.uri,
-                           "--collection", collection]  # fmt: skip
-                    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-                    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-                    if line is None:
-                        print(f"{impl} {workload}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
-                        continue
-                    res = json.loads(line[len("RESULT ") :])
-                    got = _received(impl, name, file, collection, collector, mongo.uri, args.events)
-                    res["lost"] = args.events - got
-                    if res["lost"] or not res["flush"]:  # say why: the child's log lines
-                        print(f"{impl} {workload}: lost {res['lost']}\n{done.stderr[-3000:]}", file=sys.stderr)
-                    results.setdefault((workload, impl), []).append(res)
-                    print(f"round {r + 1} {workload:4} {impl:14} {json.dumps(res)}", file=sys.stderr, flush=True)
+        ack_port = free_port()
+        relay = subprocess.Popen([sys.executable, str(Path(__file__).with_name("ack_relay.py")), str(ack_port),
+                                  str(collector.grpc_port)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+        assert relay.stdout is not None and relay.stdout.readline().strip() == "ready"
+        try:
+            _rounds(args, collector, mongo, tmp, f"http://127.0.0.1:{ack_port}", results)
+        finally:
+            relay.kill()
+            relay.wait()
     report(results, args)
+
+
+def _rounds(args: argparse.Namespace, collector: Any, mongo: Any, tmp: str, ack: str, results: dict) -> None:
+    for r in range(args.rounds):
+        for workload in args.workloads:
+            for impl in args.impls:
+                name = f"bench.{uuid.uuid4().hex[:8]}"
+                file = os.path.join(tmp, f"{name}.log")
+                collection = f"c{uuid.uuid4().hex[:8]}"
+                cmd = [sys.executable, __file__, "--child", "--impl", impl, "--workload", workload,
+                       "--events", str(args.events), "--name", name, "--file", file, "--otlp",
+                       collector.grpc_endpoint, "--otlp-http", collector.http_endpoint, "--otlp-ack", ack,
+                       "--mongo", mongo.uri,
+                       "--collection", collection]  # fmt: skip
+                done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+                line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+                if line is None:
+                    print(f"{impl} {workload}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+                    continue
+                res = json.loads(line[len("RESULT ") :])
+                got = _received(impl, name, file, collection, collector, mongo.uri, args.events)
+                res["lost"] = args.events - got
+                if res["lost"] or not res["flush"]:  # say why: the child's log lines
+                    print(f"{impl} {workload}: lost {res['lost']}\n{done.stderr[-3000:]}", file=sys.stderr)
+                results.setdefault((workload, impl), []).append(res)
+                print(f"round {r + 1} {workload:4} {impl:14} {json.dumps(res)}", file=sys.stderr, flush=True)
 
 
 def _mm(values: list[float], fmt: str = "{:.1f}") -> str:
@@ -286,7 +303,17 @@ def main() -> None:
     p.add_argument("--workloads", type=lambda s: s.split(","), default=["loop", "web"])
     p.add_argument("--json", help="also write the raw results here")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    for opt in ("--impl", "--workload", "--name", "--file", "--otlp", "--otlp-http", "--mongo", "--collection"):
+    for opt in (
+        "--impl",
+        "--workload",
+        "--name",
+        "--file",
+        "--otlp",
+        "--otlp-http",
+        "--otlp-ack",
+        "--mongo",
+        "--collection",
+    ):
         p.add_argument(opt, help=argparse.SUPPRESS)
     args = p.parse_args()
     child(args) if args.child else parent(args)
