@@ -227,3 +227,21 @@ def test_a_partial_last_line_left_by_a_killed_writer_is_ended_before_the_next_li
     assert again.counters.get("torn_lines_ended") == 0
     *before, last = path.read_text().splitlines()
     assert before == lines and json.loads(last)["data"]["i"] == 6
+
+
+def test_a_partial_line_another_writer_left_while_the_file_is_open_is_ended_too(tmp_path):
+    # Several processes appending to one file (gunicorn workers): one killed inside its write (a
+    # worker timeout's SIGKILL) leaves a fragment; the others' next batch starts on a line of its own.
+    path = tmp_path / "events.jsonl"
+    exporter = JsonLinesExporter(path)
+    exporter.export_events(events(0, 2))
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)  # the other writer, killed mid-line
+    os.write(fd, b'{"name":"e","data":{"i":')
+    os.close(fd)
+    exporter.export_events(events(2, 2))
+    exporter.export_events(events(4, 1))
+    exporter.shutdown()
+    lines = path.read_text().splitlines()
+    assert lines[2] == '{"name":"e","data":{"i":'
+    assert [json.loads(line)["data"]["i"] for i, line in enumerate(lines) if i != 2] == [0, 1, 2, 3, 4]
+    assert exporter.counters.get("torn_lines_ended") == 1

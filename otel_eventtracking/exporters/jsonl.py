@@ -46,13 +46,25 @@ class _AppendFile:
         st = os.fstat(self.fd)
         self.identity = (st.st_dev, st.st_ino)
         self.size = st.st_size
-        self.ended_torn_line = False
-        if self.size and _last_byte(path, self.identity, self.size) != b"\n":
-            # A writer killed mid-line (SIGKILL, a full disk) left a partial line: end it, so this
-            # process's first line is not glued onto it (a reader would lose both). With O_APPEND
-            # this newline cannot land inside another process's write; at worst it makes a blank line.
-            self.write(b"\n")
-            self.ended_torn_line = True
+        self._rfd = _reader(path, self.identity)  # the append descriptor is write-only
+
+    def end_torn_line(self) -> bool:
+        """If the file ends mid-line, write a newline first and return True.
+
+        A writer killed inside write(2) (SIGKILL: a gunicorn worker timeout, the OOM killer, a
+        restart) can leave a partial line; the next line appended would be glued onto it and a
+        reader would lose both. With O_APPEND the newline cannot land inside another process's
+        write (writes to one file are serialised): at worst it makes a blank line.
+        """
+        if not self.size or self._rfd is None:
+            return False
+        try:
+            if os.pread(self._rfd, 1, self.size - 1) in (b"\n", b""):
+                return False
+        except OSError:
+            return False
+        self.write(b"\n")
+        return True
 
     def moved(self) -> bool:
         """True when the path no longer names this file (renamed or removed by a rotation)."""
@@ -83,25 +95,24 @@ class _AppendFile:
         os.fsync(self.fd)
 
     def close(self) -> None:
-        os.close(self.fd)
+        try:
+            os.close(self.fd)
+        finally:
+            if self._rfd is not None:
+                os.close(self._rfd)
 
 
-def _last_byte(path: str, identity: tuple[int, int], size: int) -> bytes:
-    """The file's byte at ``size - 1``, read through a read-only descriptor of the same file (the
-    append descriptor is write-only); a newline where it cannot be read (no read permission...)."""
+def _reader(path: str, identity: tuple[int, int]) -> int | None:
+    """A read-only descriptor of the file ``identity`` names, or None (no read permission, replaced)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
-        return b"\n"
-    try:
-        st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) != identity:  # replaced in between: not the file we append to
-            return b"\n"
-        return os.pread(fd, 1, size - 1) or b"\n"
-    except OSError:
-        return b"\n"
-    finally:
+        return None
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != identity:
         os.close(fd)
+        return None
+    return fd
 
 
 class JsonLinesExporter(EventExporter):
@@ -162,12 +173,12 @@ class JsonLinesExporter(EventExporter):
         if file is None:
             assert self.path is not None
             file = self._file = _AppendFile(self.path)
-            if file.ended_torn_line:
-                self.counters.add("torn_lines_ended")
-                log.warning("%s ended in a partial line (a writer was stopped mid-write); it was ended with a "
-                            "newline so that the next line parses", file.path)  # fmt: skip
         else:
             file.refresh_size()
+        if file.end_torn_line():  # left by a killed writer: this process's at start, another's any time
+            self.counters.add("torn_lines_ended")
+            self.report("torn_line", 1, "%s ended in a partial line (a writer was stopped mid-write); it was "
+                        "ended with a newline so that the next line parses", file.path)  # fmt: skip
         return file
 
     def _close_file(self) -> None:
