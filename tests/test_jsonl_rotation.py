@@ -245,3 +245,36 @@ def test_a_partial_line_another_writer_left_while_the_file_is_open_is_ended_too(
     assert lines[2] == '{"name":"e","data":{"i":'
     assert [json.loads(line)["data"]["i"] for i, line in enumerate(lines) if i != 2] == [0, 1, 2, 3, 4]
     assert exporter.counters.get("torn_lines_ended") == 1
+
+
+def test_a_write_cut_short_keeps_the_lines_another_writer_appended_meanwhile(tmp_path):
+    """RLIMIT_FSIZE stops a batch mid-line while another process appended to the same file after
+    this exporter last looked at its size. The cut-back removes only this write's bytes. The other
+    writer's append at that exact moment cannot be timed from outside, so the child makes it from a
+    wrapper of ``refresh_size`` (the size check before the write): that wrapper is the only stand-in."""
+    path = tmp_path / "events.jsonl"
+    script = textwrap.dedent(f"""
+        import json, os, resource, signal
+        from datetime import UTC, datetime
+        from otel_eventtracking.core.event import Event
+        from otel_eventtracking.exporters import JsonLinesExporter, jsonl
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+        exp = JsonLinesExporter({str(path)!r})
+        t0 = datetime(2026, 1, 1, tzinfo=UTC)
+        ev = lambda i: Event.from_upstream({{"name": "e", "timestamp": t0, "data": {{"i": i}}}})
+        first = exp.export_events([ev(i) for i in range(3)]).name
+        refresh = jsonl._AppendFile.refresh_size
+        def refresh_then_other_writer(self):
+            refresh(self)
+            fd = os.open({str(path)!r}, os.O_WRONLY | os.O_APPEND)
+            os.write(fd, json.dumps({{"name": "other", "data": {{"i": 1000}}}}).encode() + b"\\n")
+            os.close(fd)
+        jsonl._AppendFile.refresh_size = refresh_then_other_writer
+        second = exp.export_events([ev(i) for i in range(3, 60)]).name
+        print(json.dumps([first, second]))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == ["SUCCESS", "FAILURE"]
+    assert numbers(path) == [0, 1, 2, 1000]  # the other writer's line stays; the partial batch is gone

@@ -79,17 +79,27 @@ class _AppendFile:
 
     def write(self, data: bytes) -> None:
         """Write all of ``data``; on an error, cut the file back so that no partial line stays."""
-        start = self.size
         view = memoryview(data)
+        written = 0
         try:
             while view:
                 n = os.write(self.fd, view)
                 view = view[n:]
+                written += n
         except OSError:
-            with contextlib.suppress(OSError):  # a pipe or a device: nothing to cut back
-                os.ftruncate(self.fd, start)
+            if written:
+                self._cut_back(written)
             raise
-        self.size = start + len(data)
+        self.size += len(data)
+
+    def _cut_back(self, written: int) -> None:
+        """Remove the ``written`` bytes of a failed write, unless another process appended after
+        them: cutting would remove its lines (the partial line then stays; the next batch starts on
+        a line of its own, see :meth:`end_torn_line`)."""
+        with contextlib.suppress(OSError):  # a pipe or a device: nothing to cut back
+            end = os.lseek(self.fd, 0, os.SEEK_CUR)  # O_APPEND: just after what this write put there
+            if os.fstat(self.fd).st_size == end:
+                os.ftruncate(self.fd, end - written)
 
     def fsync(self) -> None:
         os.fsync(self.fd)
