@@ -83,3 +83,31 @@ def test_a_document_bson_cannot_hold_is_counted_and_does_not_block_the_batch(mon
 def test_bad_options():
     with pytest.raises(otel_eventtracking.ImproperlyConfigured, match="extra must be a dict"):
         MongoExporter(extra=["x"])
+
+
+def test_a_batch_over_16_mib_is_written_in_several_insert_commands(mongo):
+    # Three ~6 MiB documents: one command could not hold them (MongoDB takes at most 16 MiB).
+    name = f"c{uuid.uuid4().hex[:8]}"
+    started: list[int] = []
+
+    class Inserts(pymongo.monitoring.CommandListener):
+        def started(self, event):
+            if event.command_name == "insert":
+                started.append(len(event.command["documents"]))
+
+        def succeeded(self, event):
+            pass
+
+        def failed(self, event):
+            pass
+
+    exporter = MongoExporter(uri=mongo.uri, database="eventtracking_tests", collection=name, create_indexes=False,
+                             extra={"event_listeners": [Inserts()]})  # fmt: skip
+    t = Tracker(backends={"b": BatchingRoutingBackend({"mongo": exporter})}, emit_log_records=False)
+    for i in range(3):
+        t.emit(f"big.{i}", {"blob": "x" * (6 * 1024 * 1024)})
+    t.emit("small", {"n": 1})
+    assert t.flush(60)
+    assert sorted(d["name"] for d in _collection(mongo, name).find({}, {"name": 1})) == [
+        "big.0", "big.1", "big.2", "small"]  # fmt: skip
+    assert sum(started) == 4 and len(started) >= 2 and exporter.counters.snapshot() == {"exported": 4}

@@ -57,11 +57,14 @@ def test_duplicate_keys_from_an_earlier_attempt_count_as_stored(server):
     assert exporter.counters.snapshot() == {"exported": 2}
 
 
-def test_not_primary_is_retried_then_stored(server):
+# 10107 NotWritablePrimary: pymongo raises a network-class error for it; 6 HostUnreachable: it does
+# not, the exporter's own list of retryable codes applies.
+@pytest.mark.parametrize(("code", "errmsg"), [(10107, "not primary"), (6, "host unreachable")])
+def test_a_retryable_error_reply_is_retried_then_stored(server, code, errmsg):
     exporter = _exporter(server)
     with ThreadPoolExecutor(1) as pool:
         result = pool.submit(exporter.export_events, _events(2))
-        server.receives(OpMsg("insert", "events")).command_err(code=10107, errmsg="not primary")
+        server.receives(OpMsg("insert", "events")).command_err(code=code, errmsg=errmsg)
         _insert_reply(server, n=2)
         assert result.result(20).name == "SUCCESS"
     assert exporter.counters.snapshot() == {"exported": 2, "retries": 1}
@@ -76,3 +79,35 @@ def test_write_concern_error_rewrites_the_batch(server):
                                                 {"index": 1, "code": 11000, "errmsg": "dup"}])  # fmt: skip
         assert result.result(20).name == "SUCCESS"
     assert exporter.counters.snapshot() == {"exported": 2, "retries": 1}
+
+
+def test_a_transient_failure_of_one_part_retries_that_part_and_the_later_ones_only(server, monkeypatch):
+    from otel_eventtracking.exporters import mongodb
+
+    monkeypatch.setattr(mongodb, "MAX_WRITE_BATCH", 2)  # 5 events: parts of 2, 2 and 1
+    exporter = _exporter(server)
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(exporter.export_events, _events(5))
+        first = _insert_reply(server, n=2)
+        server.receives(OpMsg("insert", "events")).command_err(code=189, errmsg="primary stepped down")
+        again = [_insert_reply(server, n=2), _insert_reply(server, n=1)]
+        assert result.result(20).name == "SUCCESS"
+    names = [[d["name"] for d in r.doc["documents"]] for r in [first, *again]]
+    assert names == [["e0", "e1"], ["e2", "e3"], ["e4"]]
+    assert exporter.counters.snapshot() == {"exported": 5, "retries": 1}
+
+
+def test_a_write_concern_from_the_uri_is_sent_with_each_insert(server):
+    exporter = MongoExporter(uri=server.uri + "/?w=majority", create_indexes=False, server_selection_timeout_ms=2000)
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(exporter.export_events, _events(1))
+        request = _insert_reply(server, n=1)
+        assert result.result(10).name == "SUCCESS"
+    assert request.doc["writeConcern"] == {"w": "majority"}
+
+
+def test_an_explicit_write_concern_wins_over_the_uri(server):
+    exporter = MongoExporter(uri=server.uri + "/?W=majority", write_concern=0, create_indexes=False)
+    assert exporter.collection.write_concern.document == {"w": 0}
+    assert MongoExporter(uri=server.uri + "/?w=2", create_indexes=False).collection.write_concern.document == {"w": 2}
+    assert MongoExporter(uri=server.uri, create_indexes=False).collection.write_concern.document == {"w": 1}
