@@ -18,7 +18,7 @@ import datetime as _dt
 import itertools
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..otel import _sdk
@@ -37,15 +37,21 @@ CORE_KEYS = ("name", "timestamp", "data", "context")
 
 # Event ids: a random 64-bit prefix per process (renewed in forked children) and a counter:
 # unique like a UUID4 for practical purposes, at a fifth of uuid4()'s cost.
-_id_prefix = uuid.uuid4().hex[:16]
-_id_counter = itertools.count()
 _fork_hooked = False
 
 
+def _id_space() -> Iterator[str]:
+    """Fresh ids: the prefix, then the counter in 16 hex digits (``str.__mod__`` over ``count()``
+    runs in C: 160 ns an id, where an f-string took 310)."""
+    return map((uuid.uuid4().hex[:16] + "%016x").__mod__, itertools.count())
+
+
+_ids = _id_space()
+
+
 def _new_id_space() -> None:
-    global _id_prefix, _id_counter
-    _id_prefix = uuid.uuid4().hex[:16]
-    _id_counter = itertools.count()
+    global _ids
+    _ids = _id_space()
 
 
 def new_event_id() -> str:
@@ -55,7 +61,7 @@ def new_event_id() -> str:
         _fork_hooked = True
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_new_id_space)
-    return f"{_id_prefix}{next(_id_counter):016x}"
+    return next(_ids)
 
 
 def snapshot(value: Any, _depth: int = 0) -> Any:
