@@ -111,10 +111,6 @@ class MongoExporter(EventExporter):
             credentials: dict[str, Any] = {"username": user, "password": password} if user is not None else {}
             self.client = pymongo.MongoClient(host=host, port=port, **credentials, **options)
         self.collection = self.client[database][collection]
-        self._database = self.collection.database
-        self._collection_name = self.collection.name
-        concern = self.collection.write_concern.document
-        self._write_concern: dict[str, Any] = {"writeConcern": concern} if concern else {}
         self.retry = RetryPolicy(window=retry_window)
         self.include_trace_context = include_trace_context
         self._indexes_pending = create_indexes
@@ -184,12 +180,15 @@ class MongoExporter(EventExporter):
         retry is not needed: the retry loop above sends again and ``_id`` makes a copy harmless."""
         retry: list[_Pending] = []
         error: BaseException | None = None
+        collection = self.collection  # read per batch: replacing the attribute redirects the writes
+        concern = collection.write_concern.document
         parts = _parts(pending)
         for number, part in enumerate(parts):
             try:
-                documents = [doc for _, doc in part]
-                command = {"insert": self._collection_name, "documents": documents, "ordered": False}
-                reply = self._database.command({**command, **self._write_concern})
+                command = {"insert": collection.name, "documents": [doc for _, doc in part], "ordered": False}
+                if concern:
+                    command["writeConcern"] = concern
+                reply = collection.database.command(command)
             except mongo_errors.PyMongoError as exc:
                 error = exc
                 if _is_transient(exc):  # this part and the ones not tried yet
