@@ -19,6 +19,7 @@ from ..otel._sdk import LogRecordExportResult
 from ..records.bson import mongo_document
 from ..records.bson_fast import encode_document
 from ..records.normalize import UnserializablePolicy
+from ._parts import cut
 from .base import FAILURE, SUCCESS, EventExporter
 from .retry import RetryPolicy
 
@@ -272,19 +273,7 @@ def _parts(pending: list[_Pending]) -> list[list[_Pending]]:
     """``pending`` cut into ``insert`` commands a server takes: each under MongoDB's 16 MiB
     (a document alone can be that big: the command's own fields fit in pymongo's allowance) and
     at most MAX_WRITE_BATCH documents."""
-    total = sum(len(doc.raw) for _, doc in pending) + _ELEMENT_OVERHEAD * len(pending)
-    if total <= MAX_BSON_SIZE and len(pending) <= MAX_WRITE_BATCH:
-        return [pending]
-    parts: list[list[_Pending]] = [[]]
-    size = 0
-    for item in pending:
-        grows = len(item[1].raw) + _ELEMENT_OVERHEAD
-        if parts[-1] and (size + grows > MAX_BSON_SIZE or len(parts[-1]) >= MAX_WRITE_BATCH):
-            parts.append([])
-            size = 0
-        parts[-1].append(item)
-        size += grows
-    return parts
+    return cut(pending, [len(doc.raw) + _ELEMENT_OVERHEAD for _, doc in pending], MAX_BSON_SIZE, MAX_WRITE_BATCH)
 
 
 MongoBackend = MongoExporter

@@ -14,15 +14,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core.event import Event
-from ..exceptions import UnserializableEventError
+from ..exceptions import ImproperlyConfigured, UnserializableEventError
 from ..otel import _sdk
 from ..otel._sdk import LogRecordExportResult, Resource
 from ..records.normalize import UnserializablePolicy
 from ..records.otlp import wire_record
-from ..records.otlp_wire import LogsRequestEncoder, WireEncodeError
+from ..records.otlp_wire import RECORD_OVERHEAD, LogsRequestEncoder, WireEncodeError
+from ._parts import cut
 from .base import FAILURE, SUCCESS, EventExporter
 from .otlp_transport import OTLPLogTransport, resolve_protocol
 from .retry import RetryPolicy, with_retries
+
+# What OTLP receivers take by default: the 4 MiB gRPC message of grpc-go (the OTel Collector's
+# ``max_recv_msg_size_mib``), tonic (rotel) and grpcio; HTTP receivers allow more (the Collector 20 MiB).
+DEFAULT_MAX_REQUEST_SIZE = 4 * 1024 * 1024
 
 
 def _http_url(endpoint: str | None) -> str | None:
@@ -44,6 +49,10 @@ class OTLPExporter(EventExporter):
     the SDK transport gives up after about 7 s of outage; the request is then tried again with
     backoff until this window ends, while the batching queue holds newer events. An event with a
     value OTLP cannot carry is dropped alone and counted (``dropped.unserializable``).
+    ``max_request_size`` (bytes before compression, default 4 MiB, 0: no limit): a batch is sent as
+    as many requests as keep each under it, since a collector refuses a larger one (the SDK sends
+    the batch as one request and loses it); an event bigger than that alone is dropped and counted
+    (``dropped.oversize``).
     """
 
     ships_otlp = True  # trackers in "auto" log-record mode add no second OTLP path beside it
@@ -64,13 +73,18 @@ class OTLPExporter(EventExporter):
         resource: Resource | None = None,
         retry_window: float = 300.0,
         unserializable: UnserializablePolicy = "drop",
+        max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
     ) -> None:
         super().__init__(unserializable=unserializable)
+        if max_request_size < 0:
+            raise ImproperlyConfigured(f"max_request_size must be >= 0 bytes (0: no limit), got {max_request_size!r}")
         protocol = resolve_protocol(protocol)
         if protocol != "grpc":
             endpoint = _http_url(endpoint)
+        self.max_request_size = max_request_size
         self.transport = OTLPLogTransport(protocol, endpoint, headers, timeout, compression, insecure,
-                                          certificate_file, client_key_file, client_certificate_file)  # fmt: skip
+                                          certificate_file, client_key_file, client_certificate_file,
+                                          max_request_size=max_request_size)  # fmt: skip
         if resource is None:
             resource = Resource.create(dict(resource_attributes or {}))
         elif resource_attributes:
@@ -87,19 +101,46 @@ class OTLPExporter(EventExporter):
             raise UnserializableEventError(event.name, exc.path, f"cannot be encoded as OTLP: {exc.reason}") from exc
 
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
-        encoded = [record for _, record in self.convert_each(events, self._encode)]
-        if not encoded:
+        converted = self.convert_each(events, self._encode)
+        sizes = [len(record) + RECORD_OVERHEAD for _, record in converted]
+        room = self.max_request_size and max(self.max_request_size - self.encoder.request_overhead, 1)
+        if room and sizes and max(sizes) > room:
+            converted, sizes = self._without_oversize(converted, sizes, room)
+        if not converted:
             return SUCCESS
-        payload = self.encoder.assemble(encoded)
-        delivered = with_retries(lambda: self.transport.send(payload, len(encoded)), self.retry, self._stop,
-                                 lambda: self.counters.add("retries"))  # fmt: skip
-        if delivered:
-            self.counters.add("exported", len(encoded))
-            return SUCCESS
-        self.counters.add("failed", len(encoded))
-        self.report("failed", len(encoded), "failed to export %d event(s) to %s (retry window %ss)",
-                    len(encoded), self.transport.endpoint, self.retry.window)  # fmt: skip
-        return FAILURE
+        parts = cut([record for _, record in converted], sizes, room)
+        sent = 0
+        for part in parts:
+            if not self._send(self.encoder.assemble(part), len(part)):
+                failed = len(converted) - sent
+                self.counters.add("failed", failed)
+                self.report("failed", failed, "failed to export %d event(s) to %s (retry window %ss)",
+                            failed, self.transport.endpoint, self.retry.window)  # fmt: skip
+                return FAILURE
+            sent += len(part)
+            self.counters.add("exported", len(part))
+        return SUCCESS
+
+    def _send(self, payload: bytes, count: int) -> bool:
+        """One request, retried within the retry window."""
+        return with_retries(lambda: self.transport.send(payload, count), self.retry, self._stop,
+                            lambda: self.counters.add("retries"))  # fmt: skip
+
+    def _without_oversize(
+        self, converted: list[tuple[Event, bytes]], sizes: list[int], room: int
+    ) -> tuple[list[tuple[Event, bytes]], list[int]]:
+        """The records that fit in a request; each one that does not is dropped and counted."""
+        kept: list[tuple[Event, bytes]] = []
+        kept_sizes: list[int] = []
+        for item, size in zip(converted, sizes, strict=True):
+            if size <= room:
+                kept.append(item)
+                kept_sizes.append(size)
+                continue
+            self.drop(item[0], "oversize", "event %r is %d bytes as an OTLP log record, over max_request_size=%d "
+                      "with the request's resource; not exported", item[0].name, len(item[1]),
+                      self.max_request_size)  # fmt: skip
+        return kept, kept_sizes
 
     def shutdown(self) -> None:
         self._stop.set()

@@ -280,6 +280,9 @@ def _enum(value: int) -> int:
     return value & _U64
 
 
+RECORD_OVERHEAD = 6  # a tag byte and a length varint (5 bytes up to 32 GiB)
+
+
 class LogsRequestEncoder:
     """Encodes batches of :class:`WireRecord` under one resource and one instrumentation scope.
 
@@ -330,6 +333,14 @@ class LogsRequestEncoder:
             return _record(record)
         except Exception as exc:
             raise diagnose(record, index, exc, _record, encode_any_value) from exc
+
+    @property
+    def request_overhead(self) -> int:
+        """The most bytes a request adds around its records: the resource and the scope, and the
+        tags and lengths of ``ResourceLogs`` and ``ScopeLogs``. A record of ``n`` bytes adds at
+        most ``n + RECORD_OVERHEAD`` (its tag and length)."""
+        fixed = self._resource_field, self._resource_tail, self._scope_field, self._scope_tail
+        return sum(map(len, fixed)) + 2 * RECORD_OVERHEAD
 
     def assemble(self, encoded_records: Sequence[bytes]) -> bytes:
         """The ``ExportLogsServiceRequest`` around records from :meth:`encode_record` (b"" if none)."""

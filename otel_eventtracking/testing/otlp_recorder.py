@@ -64,9 +64,9 @@ class _RecordingEndpoint:
         with self._lock:
             self._received.append(item)
 
-    def _script(self, count: int, failure: Any) -> None:
+    def _script(self, count: int, failure: Any, after: int) -> None:
         with self._lock:
-            self._failures.extend([failure] * count)
+            self._failures.extend([None] * after + [failure] * count)  # None: answered normally
 
     @property
     def received(self) -> list[Received]:
@@ -92,7 +92,8 @@ class _RecordingEndpoint:
 
 
 class RecordingGrpcEndpoint(_RecordingEndpoint):
-    """``LogsService/Export`` over gRPC; ``fail_next(n, grpc.StatusCode.UNAVAILABLE)`` scripts errors."""
+    """``LogsService/Export`` over gRPC; ``fail_next(n, grpc.StatusCode.UNAVAILABLE)`` scripts errors
+    (``after=k``: once ``k`` more requests were answered normally)."""
 
     def __init__(self, tls: TLSFiles | None = None) -> None:
         super().__init__()
@@ -125,8 +126,8 @@ class RecordingGrpcEndpoint(_RecordingEndpoint):
     def endpoint(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def fail_next(self, count: int, code: grpc.StatusCode) -> None:
-        self._script(count, code)
+    def fail_next(self, count: int, code: grpc.StatusCode, *, after: int = 0) -> None:
+        self._script(count, code, after)
 
     def start(self) -> Self:
         self._server.start()
@@ -190,8 +191,8 @@ class RecordingHttpEndpoint(_RecordingEndpoint):
         """The full logs URL (``.../v1/logs``)."""
         return f"{self.scheme}://127.0.0.1:{self._server.server_port}/v1/logs"
 
-    def fail_next(self, count: int, status: int, retry_after: str | None = None) -> None:
-        self._script(count, (status, retry_after))
+    def fail_next(self, count: int, status: int, retry_after: str | None = None, *, after: int = 0) -> None:
+        self._script(count, (status, retry_after), after)
 
     def start(self) -> Self:
         self._thread.start()

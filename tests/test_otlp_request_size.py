@@ -1,0 +1,119 @@
+"""A batch bigger than a collector takes in one request reaches it as several (no loss by default).
+
+A batch is a count of events (512 by default); collectors limit a request in bytes: rotel, like
+grpc-go, the OTel Collector and grpcio, refuses a gRPC message over 4 MiB (OUT_OF_RANGE /
+RESOURCE_EXHAUSTED), and its HTTP receiver answers 413 to a large body. 512 Open edX events of
+10 KB (a ``problem_check`` with its state) are one 5 MB request: before ``max_request_size`` the
+exporter retried it for its whole retry window and lost all 512. The real rotel shows the limit;
+the recording endpoints show how requests are cut.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+import pytest
+
+from otel_eventtracking import Tracker
+from otel_eventtracking.exporters.base import FAILURE, SUCCESS
+from otel_eventtracking.exporters.memory import InMemoryExporter
+from otel_eventtracking.exporters.otlp import DEFAULT_MAX_REQUEST_SIZE, OTLPExporter
+from otel_eventtracking.testing.collector import any_value
+from otel_eventtracking.testing.otlp_recorder import RecordingGrpcEndpoint
+
+
+def _events(name: str, sizes: list[int]) -> list:
+    memory = InMemoryExporter()
+    tracker = Tracker(backends={"m": memory}, emit_log_records=False)
+    for i, size in enumerate(sizes):
+        tracker.emit(name, {"i": i, "state": "x" * size})
+    return memory.events
+
+
+def _indexes(records) -> list[int]:
+    return [any_value(record.body)["i"] for record in records]
+
+
+@pytest.mark.parametrize(("protocol", "size"), [("grpc", 10_000), ("http/protobuf", 60_000)])
+def test_a_batch_over_the_collectors_request_limit_reaches_it_whole(collector, protocol, size):
+    name = f"big.{protocol[:4]}"
+    events = _events(name, [size] * 512)  # 5 MB over gRPC (limit 4 MiB), 31 MB over HTTP (413)
+    endpoint = collector.grpc_endpoint if protocol == "grpc" else collector.http_endpoint
+    exporter = OTLPExporter(protocol=protocol, endpoint=endpoint, insecure=True, retry_window=0)
+    try:
+        assert exporter.export_events(events) == SUCCESS
+    finally:
+        exporter.shutdown()
+    assert collector.sink.wait_for(512, 30, name) == 512
+    records = [r for _, r in collector.sink.records() if r.event_name == name]
+    assert sorted(_indexes(records)) == list(range(512))  # each once, none cut short
+    assert all(len(any_value(r.body)["state"]) == size for r in records)
+    assert exporter.counters.snapshot() == {"exported": 512}
+
+
+def test_without_the_limit_the_collector_refuses_the_batch(collector):
+    """The control: the same 5 MB batch as one gRPC request is refused by rotel (so the test above
+    shows the split, not a collector that takes anything)."""
+    exporter = OTLPExporter(endpoint=collector.grpc_endpoint, insecure=True, retry_window=0, timeout=2,
+                            max_request_size=0)  # fmt: skip
+    try:
+        assert exporter.export_events(_events("big.control", [10_000] * 512)) == FAILURE
+    finally:
+        exporter.shutdown()
+    assert collector.sink.wait_for(1, 1, "big.control") == 0
+
+
+def test_requests_stay_under_max_request_size_and_keep_the_batch_order():
+    limit = 50_000
+    events = _events("cut", [3_000 + 37 * i for i in range(60)])
+    with RecordingGrpcEndpoint() as endpoint:
+        exporter = OTLPExporter(endpoint=endpoint.endpoint, insecure=True, max_request_size=limit)
+        try:
+            assert exporter.export_events(events) == SUCCESS
+        finally:
+            exporter.shutdown()
+        received = endpoint.received
+    assert len(received) >= 5  # ~200 KB of records in requests of at most 50 KB
+    assert all(len(r.body) <= limit for r in received)
+    order = [i for r in received for i in _indexes(r.request().resource_logs[0].scope_logs[0].log_records)]
+    assert order == list(range(60))
+    resources = {r.request().resource_logs[0].resource.SerializeToString() for r in received}
+    assert len(resources) == 1  # every request carries the exporter's resource
+
+
+def test_an_event_bigger_than_a_request_is_dropped_alone_and_named(caplog):
+    events = _events("fits", [100, 100])
+    events[1:1] = _events("huge.one", [60_000])
+    with RecordingGrpcEndpoint() as endpoint:
+        exporter = OTLPExporter(endpoint=endpoint.endpoint, insecure=True, max_request_size=50_000)
+        try:
+            with caplog.at_level(logging.WARNING):
+                assert exporter.export_events(events) == SUCCESS
+        finally:
+            exporter.shutdown()
+        received = endpoint.received
+    assert exporter.counters.snapshot() == {"exported": 2, "dropped.oversize": 1}
+    assert [r.event_name for r in received[0].request().resource_logs[0].scope_logs[0].log_records] == ["fits"] * 2
+    said = [r.getMessage() for r in caplog.records if "huge.one" in r.getMessage()]
+    assert said and "max_request_size=50000" in said[0]
+
+
+def test_a_failed_request_counts_the_requests_before_it_as_exported():
+    events = _events("parts", [20_000] * 6)  # three requests of two events under 50 KB
+    with RecordingGrpcEndpoint() as endpoint:
+        endpoint.fail_next(1, grpc.StatusCode.INVALID_ARGUMENT, after=1)  # not retryable: the 2nd request fails
+        exporter = OTLPExporter(endpoint=endpoint.endpoint, insecure=True, max_request_size=50_000, retry_window=0)
+        try:
+            assert exporter.export_events(events) == FAILURE
+        finally:
+            exporter.shutdown()
+        received = endpoint.received
+    assert [_indexes(r.request().resource_logs[0].scope_logs[0].log_records) for r in received] == [[0, 1]]
+    assert exporter.counters.snapshot() == {"exported": 2, "failed": 4}
+
+
+def test_max_request_size_is_checked():
+    assert OTLPExporter().max_request_size == DEFAULT_MAX_REQUEST_SIZE == 4 * 1024 * 1024
+    with pytest.raises(ValueError, match="max_request_size must be >= 0"):
+        OTLPExporter(max_request_size=-1)
