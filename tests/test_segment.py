@@ -127,3 +127,18 @@ def test_no_write_key_is_counted_not_silent(monkeypatch, caplog):
     exporter.send({"name": "x", "context": {"user_id": 1}})
     assert exporter.counters.snapshot() == {"skipped.no_write_key": 1}
     assert "no write key" in caplog.text
+
+
+def test_a_message_over_the_clients_limit_is_dropped_alone_and_named(segment_endpoint, caplog):
+    """The client raises on a message over 32 KB: before, that failed the batch, the events before
+    it were sent again by the poison isolation (and counted twice) and the log line held the whole
+    40 KB message."""
+    t, exporter = _tracker(segment_endpoint)
+    t.enter_context("r", {"user_id": 1})
+    for i in range(5):
+        t.emit("seg.big" if i == 2 else "seg.small", {"i": i, "state": "x" * (40_000 if i == 2 else 10)})
+    assert t.flush(20) is False  # one event was lost, and flush says so
+    assert [m["properties"]["data"]["i"] for m in segment_endpoint.messages()] == [0, 1, 3, 4]
+    assert exporter.counters.snapshot() == {"exported": 4, "dropped.oversize": 1}
+    (line,) = [r.getMessage() for r in caplog.records if "seg.big" in r.getMessage()]
+    assert "32 KB" in line and len(line) < 300

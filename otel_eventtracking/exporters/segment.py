@@ -14,12 +14,13 @@ from ..exceptions import ImproperlyConfigured
 from ..otel._sdk import LogRecordExportResult
 from ..pipeline.locks import fork_safe_lock
 from ..records.json import json_record
-from ..records.normalize import UnserializablePolicy
+from ..records.normalize import UnserializablePolicy, brief
 from .base import FAILURE, SUCCESS, EventExporter
 
 try:
     from segment import analytics as segment_analytics
     from segment.analytics.client import Client
+    from segment.analytics.consumer import MAX_MSG_SIZE
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "SegmentExporter needs segment-analytics-python: pip install 'otel-eventtracking[segment]'"
@@ -132,14 +133,18 @@ class SegmentExporter(EventExporter):
             if event.upstream is not None and event.upstream.get("name") is None:
                 self.counters.add("skipped.no_name")  # as upstream: an event dict without a name is not sent
                 continue
-            ok, _ = client.track(
-                user_id=str(user_id),
-                event=event.name,
-                properties=properties,
-                context=segment_context(dict(event.context)),
-                timestamp=event.timestamp,
-                message_id=event.event_id,  # Segment de-duplicates on messageId
-            )
+            try:
+                ok, _ = client.track(
+                    user_id=str(user_id),
+                    event=event.name,
+                    properties=properties,
+                    context=segment_context(dict(event.context)),
+                    timestamp=event.timestamp,
+                    message_id=event.event_id,  # Segment de-duplicates on messageId
+                )
+            except Exception as exc:  # the client refuses this message alone: the rest of the batch goes on
+                self._refused(event, exc)
+                continue
             if ok:
                 with self._lock:
                     self._accepted += 1
@@ -148,6 +153,13 @@ class SegmentExporter(EventExporter):
         # Wait for the upload so that the batch's fate is known here: a spooled node keeps a
         # failed batch for replay (Segment de-duplicates on messageId = event id).
         return SUCCESS if self._settle(client) else FAILURE
+
+    def _refused(self, event: Event, exc: Exception) -> None:
+        if isinstance(exc, RuntimeError) and str(exc.args[0] if exc.args else "").startswith("Message exceeds"):
+            self.drop(event, "oversize", "event %r not sent: its Segment message is over the client's %d KB limit",
+                      event.name, MAX_MSG_SIZE // 1024)  # fmt: skip
+        else:
+            self.drop(event, "poison", "event %r not sent: the Segment client raised %s", event.name, brief(exc))
 
     def _settle(self, client: Client) -> bool:
         client.flush()

@@ -12,6 +12,7 @@ from ..exceptions import EventDropped, ImproperlyConfigured, is_declined, is_emi
 from ..exporters.base import EventExporter
 from ..exporters.otel import LogRecordExporterAdapter
 from ..otel import _sdk
+from ..records.normalize import brief
 from . import debug as _debug
 from . import poison
 from .locks import ReentrantCall
@@ -109,15 +110,15 @@ class ExporterSink(Sink):
         if _debug.observers:
             _debug.dropped_all(self.exporter, events, f"the exporter raised {exc!r}")
         self.exporter.counters.add("failed", len(events))
-        _summary.report(f"exporter:{id(self.exporter)}", len(events), "exporter %r raised on a batch of %d: %r",
-                        self.name, len(events), exc, level=logging.ERROR)  # fmt: skip
+        _summary.report(f"exporter:{id(self.exporter)}", len(events), "exporter %r raised on a batch of %d: %s",
+                        self.name, len(events), brief(exc), level=logging.ERROR)  # fmt: skip
         return False
 
     def _poison(self, event: Event, exc: Exception) -> bool:
         self.exporter.counters.add("dropped.poison")
         _summary.report(f"poison:{id(self.exporter)}:{event.name}", 1,
-                        "exporter %r raised on event %r (%r); that event is set aside, the rest of its batch "
-                        "is delivered", self.name, event.name, exc, level=logging.ERROR)  # fmt: skip
+                        "exporter %r raised on event %r (%s); that event is set aside, the rest of its batch "
+                        "is delivered", self.name, event.name, brief(exc), level=logging.ERROR)  # fmt: skip
         if _debug.observers:
             _debug.dropped_all(self.exporter, [event], f"poison: the exporter raised {exc!r} on it alone")
         poison.found([event], "poison")
@@ -177,8 +178,8 @@ class SendSink(Sink):
         for event, error in raised:
             self.counters.add("dropped.poison" if sent else "failed")
             _summary.report(f"backend:{id(self.backend)}:{kind}:{event.name}", 1,
-                            "backend %r (%s) raised on event %r (%r)%s", self.name, name_of(type(self.backend)),
-                            event.name, error, "; that event is set aside" if sent else "",
+                            "backend %r (%s) raised on event %r (%s)%s", self.name, name_of(type(self.backend)),
+                            event.name, brief(error), "; that event is set aside" if sent else "",
                             level=logging.ERROR)  # fmt: skip
             if _debug.observers:
                 _debug.dropped_all(self.backend, [event], f"the backend raised {error!r}")

@@ -72,6 +72,13 @@ def printable(value: Any, form: Callable[[Any], str] = str) -> str:
         return f"<unprintable {type(value).__name__}>"
 
 
+def brief(value: Any, limit: int = 300) -> str:
+    """``repr(value)`` for a log line, cut to ``limit`` characters: an exception can carry a whole
+    event (the Segment client puts the message in its size error) and one line must stay readable."""
+    text = printable(value, repr)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def key_str(key: Any) -> str:
     """A mapping key as ``json.dumps`` writes it (a key whose ``str()`` raises: a placeholder)."""
     if isinstance(key, str):

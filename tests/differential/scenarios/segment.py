@@ -137,3 +137,11 @@ def segment_emitted_with_request_context(h: Harness) -> dict[str, Any]:
         tracker.emit("edx.course.enrollment.activated", {"course_id": "course-v1:Diff+D1+2024", "mode": "audit"})
         tracker.emit("edx.not.listed", {})
     return {"posted": [_message(m) for m in h.segment_posts(since)]}
+
+
+@scenario(GROUP)
+def segment_message_over_the_clients_limit(h: Harness) -> dict[str, Any]:
+    """An event whose message is over the client's 32 KB limit (the client raises on it) is not
+    sent; the events before and after it are, once each."""
+    events = [fixed_event(data={"i": i, "state": "x" * (40_000 if i == 1 else 10)}) for i in range(3)]
+    return {"posted": [m["properties"]["data"]["i"] for m in _posted(h, *events)]}
