@@ -123,3 +123,30 @@ def test_auto_mode_adds_no_second_otlp_path_beside_an_otlp_backend(collector, mo
     assert collector.sink.wait_for(1, 20, "once.only") == 1
     forced = Tracker({"otlp": OTLPExporter(insecure=True)}, emit_log_records="provider")
     assert forced.get_backend("otel_logs").mode == "provider"  # asked for explicitly: kept
+
+
+def test_the_direct_otlp_path_reads_the_sdk_batch_processor_variables(monkeypatch, caplog):
+    """In ``otlp`` mode our node takes the place of the SDK's BatchLogRecordProcessor, so the
+    OTEL_BLRP_* variables an OTel-configured application sets apply to it."""
+    from otel_eventtracking.otel.log_records import LogRecordBackend
+    from otel_eventtracking.testing.otlp_recorder import RecordingGrpcEndpoint
+
+    with RecordingGrpcEndpoint() as endpoint:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://{endpoint.endpoint}")
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+        monkeypatch.setenv("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "7")
+        monkeypatch.setenv("OTEL_BLRP_SCHEDULE_DELAY", "50")
+        monkeypatch.setenv("OTEL_BLRP_MAX_QUEUE_SIZE", "100")
+        node = LogRecordBackend(mode="otlp")
+        assert (node.max_batch_size, node.schedule_delay, node.max_queue_size) == (7, 0.05, 100)
+        t = Tracker(backends={"n": node}, emit_log_records=False)
+        for i in range(20):
+            t.emit("blrp.env", {"i": i})
+        assert t.flush(20)
+        sizes = [len(r.request().resource_logs[0].scope_logs[0].log_records) for r in endpoint.received]
+        assert sum(sizes) == 20 and max(sizes) <= 7
+        t.shutdown(5)
+    assert LogRecordBackend(mode="otlp", max_batch_size=3).max_batch_size == 3  # an explicit option wins
+    monkeypatch.setenv("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "lots")
+    assert LogRecordBackend(mode="otlp").max_batch_size == LogRecordBackend(mode="provider").max_batch_size
+    assert "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE='lots' is not a positive integer" in caplog.text

@@ -12,6 +12,7 @@ provider was given, else ``provider``.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,8 @@ from ..exporters.base import EventExporter
 from ..exporters.otel import LoggerProviderExporter
 from ..pipeline.batching import BatchingRoutingBackend
 from . import _sdk
+
+log = logging.getLogger(__name__)
 
 LOG_RECORDS_BACKEND = "otel_logs"
 """The name trackers give this backend in their root (``tracker.backends["otel_logs"]``)."""
@@ -43,6 +46,35 @@ def resolve_mode(mode: str, logger_provider: _sdk.LoggerProvider | None = None) 
     if mode == "auto":
         return "otlp" if logger_provider is None and otlp_configured() else "provider"
     return mode
+
+
+# The SDK BatchLogRecordProcessor's variables, read as the SDK reads them: in ``otlp`` mode this
+# node is what takes that processor's place. (OTEL_BLRP_EXPORT_TIMEOUT has no counterpart: the
+# exporter's OTEL_EXPORTER_OTLP_TIMEOUT and retry window bound an export.)
+_BLRP_ENV = (
+    ("OTEL_BLRP_MAX_QUEUE_SIZE", "max_queue_size", 1),
+    ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "max_batch_size", 1),
+    ("OTEL_BLRP_SCHEDULE_DELAY", "schedule_delay", 1000),  # milliseconds
+)
+
+
+def blrp_options(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Batching options from the ``OTEL_BLRP_*`` variables that are set; a value that is not a
+    positive integer is ignored with a warning naming it, as the SDK does."""
+    out: dict[str, Any] = {}
+    for name, option, per_unit in _BLRP_ENV:
+        raw = environ.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value < 1:
+            log.warning("%s=%r is not a positive integer: the default %s is used", name, raw, option)
+            continue
+        out[option] = value if per_unit == 1 else value / per_unit
+    return out
 
 
 class _DirectOTLP(EventExporter):
@@ -84,7 +116,9 @@ class LogRecordBackend(BatchingRoutingBackend):
     while no provider was given and no SDK provider is installed globally, events are skipped
     on the caller thread (``skipped.gate``): nothing queues for a no-op provider.
 
-    Batching options (``max_queue_size``, ``on_full``...) as :class:`BatchingRoutingBackend`.
+    Batching options (``max_queue_size``, ``on_full``...) as :class:`BatchingRoutingBackend`; in
+    ``otlp`` mode those not given come from ``OTEL_BLRP_MAX_QUEUE_SIZE``,
+    ``OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`` and ``OTEL_BLRP_SCHEDULE_DELAY`` (milliseconds) when set.
     """
 
     def __init__(
@@ -98,8 +132,8 @@ class LogRecordBackend(BatchingRoutingBackend):
         options.setdefault("backend_name", "otel-logs")
         self.mode = resolve_mode(mode, logger_provider)
         self.logger_provider = logger_provider
-        if self.mode == "otlp":
-            super().__init__({"otlp": _DirectOTLP()}, **options)
+        if self.mode == "otlp":  # instead of the SDK's batch processor: its variables apply
+            super().__init__({"otlp": _DirectOTLP()}, **{**blrp_options(), **options})
             return
         gate = None if logger_provider is not None else _sdk.global_provider_is_set
         exporter = LoggerProviderExporter(logger_provider, schema_url=schema_url)
