@@ -339,3 +339,39 @@ def test_a_slow_exporter_that_makes_progress_throttles_callers_and_loses_nothing
     assert node.force_flush(10) is True
     assert len(slow.names) == 200 and node.counters.get("dropped.queue_full") == 0
     node.shutdown(5)
+
+
+class _Prefers(InMemoryExporter):
+    preferred_batch_size = 300
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def export_events(self, events):
+        self.sizes.append(len(events))
+        return super().export_events(events)
+
+
+def test_the_batch_size_follows_what_the_exporters_prefer_unless_given():
+    from otel_eventtracking import RoutingBackend
+
+    assert BatchingRoutingBackend({"m": InMemoryExporter()}).max_batch_size == 512
+    assert BatchingRoutingBackend({"m": InMemoryExporter(), "p": _Prefers()}).max_batch_size == 300
+    assert BatchingRoutingBackend({"r": RoutingBackend({"p": _Prefers()})}).max_batch_size == 300  # through a router
+    inner = BatchingRoutingBackend({"p": _Prefers()})
+    assert BatchingRoutingBackend({"b": inner}).max_batch_size == 512  # a batching node makes its own batches
+    assert BatchingRoutingBackend({"p": _Prefers()}, max_batch_size=40).max_batch_size == 40
+    node = BatchingRoutingBackend({"m": InMemoryExporter()})
+    node.register_backend("p", _Prefers())
+    assert (node.max_batch_size, node.worker.max_batch_size) == (300, 300)
+
+
+def test_an_exporters_preferred_batch_size_is_what_it_receives():
+    exporter = _Prefers()
+    t = Tracker(backends={"b": BatchingRoutingBackend({"p": exporter}, schedule_delay=30)}, emit_log_records=False)
+    for i in range(700):
+        t.emit("prefers", {"i": i})
+    assert t.flush(10)
+    assert exporter.sizes == [300, 300, 100]
+    t.shutdown(5)

@@ -15,7 +15,7 @@ import logging
 import grpc
 import pytest
 
-from otel_eventtracking import Tracker
+from otel_eventtracking import BatchingRoutingBackend, Tracker
 from otel_eventtracking.exporters.base import FAILURE, SUCCESS
 from otel_eventtracking.exporters.memory import InMemoryExporter
 from otel_eventtracking.exporters.otlp import DEFAULT_MAX_REQUEST_SIZE, OTLPExporter
@@ -113,7 +113,8 @@ def test_a_failed_request_counts_the_requests_before_it_as_exported():
     assert exporter.counters.snapshot() == {"exported": 2, "failed": 4}
 
 
-def test_max_request_size_is_checked():
+def test_max_request_size_is_checked_and_batches_of_2048_are_asked_for():
     assert OTLPExporter().max_request_size == DEFAULT_MAX_REQUEST_SIZE == 4 * 1024 * 1024
+    assert BatchingRoutingBackend({"otlp": OTLPExporter()}).max_batch_size == 2048
     with pytest.raises(ValueError, match="max_request_size must be >= 0"):
         OTLPExporter(max_request_size=-1)

@@ -55,6 +55,10 @@ class EventExporter(LogRecordExporter, abc.ABC):
     library's exporters are type-checked from their annotations (``ConfigurationTypeError``).
     """
 
+    preferred_batch_size: int | None = None
+    """Events per export this exporter works best with: a batching node given no ``max_batch_size``
+    uses the largest of its exporters' (else 512). None: no preference."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         check_subclass_options(cls)

@@ -56,6 +56,10 @@ class OTLPExporter(EventExporter):
     """
 
     ships_otlp = True  # trackers in "auto" log-record mode add no second OTLP path beside it
+    # A request costs the worker ~0.3-0.6 ms of Python and a round trip: 2048 events a request
+    # took 11% less CPU per event than 512 and 1.5x the events/s into rotel (bench_sustained, 4
+    # rounds); max_request_size keeps large events from making a request too big for a collector.
+    preferred_batch_size = 2048
 
     def __init__(
         self,

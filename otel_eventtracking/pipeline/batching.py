@@ -47,10 +47,32 @@ def _number(name: str, value: Any, kind: type, minimum: float) -> Any:
     return value
 
 
+DEFAULT_MAX_BATCH_SIZE = 512
+
+
+def preferred_batch_size(backends: Mapping[str, Any]) -> int | None:
+    """The largest ``preferred_batch_size`` of the exporters a batch reaches (through synchronous
+    routing nodes, not through another batching node, which makes its own batches), or None."""
+    found: list[int] = []
+    for backend in backends.values():
+        if isinstance(backend, BatchingRoutingBackend):
+            continue
+        if isinstance(backend, RoutingBackend):
+            nested = preferred_batch_size(backend.backends)
+            if nested is not None:
+                found.append(nested)
+            continue
+        size = getattr(backend, "preferred_batch_size", None)
+        if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+            found.append(size)
+    return max(found, default=None)
+
+
 class BatchingRoutingBackend(Node):
     """A routing node whose processors and backends run in a background worker, in batches.
 
-    Options: ``max_queue_size`` (events held at most), ``max_batch_size`` (events per export),
+    Options: ``max_queue_size`` (events held at most), ``max_batch_size`` (events per export;
+    default 512, or the largest ``preferred_batch_size`` of the exporters below: 2048 for OTLP),
     ``schedule_delay`` (seconds an event may wait for a batch to fill), ``on_full``: ``"block"``
     (default: nothing is lost while the exporter makes progress, however slowly) makes the caller
     wait for room as long as the worker delivers batches, and drop with a count after
@@ -74,7 +96,7 @@ class BatchingRoutingBackend(Node):
         processors: Sequence[Callable[..., Any]] | None = None,
         *,
         max_queue_size: int = 10_000,
-        max_batch_size: int = 512,
+        max_batch_size: int | None = None,
         schedule_delay: float = 1.0,
         on_full: FullPolicy = "block",
         block_timeout: float = 5.0,
@@ -84,7 +106,10 @@ class BatchingRoutingBackend(Node):
         gate: Gate | None = None,
     ) -> None:
         self.max_queue_size = _number("max_queue_size", max_queue_size, int, 1)
-        self.max_batch_size = _number("max_batch_size", max_batch_size, int, 1)
+        self._batch_size_given = max_batch_size is not None
+        self.max_batch_size: int = (
+            _number("max_batch_size", max_batch_size, int, 1) if max_batch_size is not None else 0
+        )
         self.schedule_delay = _number("schedule_delay", schedule_delay, float, 0.001)
         self.block_timeout = _number("block_timeout", block_timeout, float, 0)
         retry_max_backoff = _number("retry_max_backoff", retry_max_backoff, float, 0.01)
@@ -95,6 +120,8 @@ class BatchingRoutingBackend(Node):
         self.on_full = on_full
         self.backend_name = backend_name
         self.router = RoutingBackend(backends, processors)
+        if not self._batch_size_given:
+            self.max_batch_size = preferred_batch_size(self.router.backends) or DEFAULT_MAX_BATCH_SIZE
         self.counters = Counters()
         self.queue = queue if queue is not None else MemoryQueue(self.max_queue_size)
         self.worker = BatchWorker(self.queue, self.router.accept_batch, self.counters, name=backend_name,
@@ -123,6 +150,9 @@ class BatchingRoutingBackend(Node):
 
     def register_backend(self, name: str, backend: Any) -> None:
         self.router.register_backend(name, backend)
+        if not self._batch_size_given:  # the batch size follows the exporters, unless it was given
+            self.max_batch_size = preferred_batch_size(self.router.backends) or DEFAULT_MAX_BATCH_SIZE
+            self.worker.max_batch_size = self.max_batch_size
 
     def register_processor(self, processor: Callable[..., Any]) -> None:
         self.router.register_processor(processor)
@@ -149,7 +179,7 @@ class BatchingRoutingBackend(Node):
             return self._drop(event, "shutdown")
         if _debug.synchronous:
             return self._accept_now(event)
-        size = self._put(event)
+        size: Any = self._put(event)  # int (queued now) or str (why refused); type() is the fast test
         if type(size) is str:
             return self._refused(event, size)
         worker = self.worker
