@@ -118,3 +118,5 @@ def test_max_request_size_is_checked_and_batches_of_2048_are_asked_for():
     assert BatchingRoutingBackend({"otlp": OTLPExporter()}).max_batch_size == 2048
     with pytest.raises(ValueError, match="max_request_size must be >= 0"):
         OTLPExporter(max_request_size=-1)
+    with pytest.raises(ValueError, match="max_request_size=50 cannot hold a record"):
+        OTLPExporter(max_request_size=50)

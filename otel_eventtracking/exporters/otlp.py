@@ -95,6 +95,10 @@ class OTLPExporter(EventExporter):
             resource = resource.merge(Resource.create(dict(resource_attributes)))
         self.resource = resource
         self.encoder = LogsRequestEncoder.from_sdk(resource, _sdk.SCOPE)
+        overhead = self.encoder.request_overhead
+        if 0 < max_request_size <= overhead + RECORD_OVERHEAD:
+            raise ImproperlyConfigured(f"max_request_size={max_request_size} cannot hold a record: a request's "
+                                       f"resource and scope take {overhead} bytes (0: no limit)")  # fmt: skip
         self.retry = RetryPolicy(window=retry_window)
         self._stop = threading.Event()
 
