@@ -20,7 +20,7 @@ from otel_eventtracking.exporters.base import FAILURE, SUCCESS
 from otel_eventtracking.exporters.memory import InMemoryExporter
 from otel_eventtracking.exporters.otlp import DEFAULT_MAX_REQUEST_SIZE, OTLPExporter
 from otel_eventtracking.testing.collector import any_value
-from otel_eventtracking.testing.otlp_recorder import RecordingGrpcEndpoint
+from otel_eventtracking.testing.otlp_recorder import RecordingGrpcEndpoint, RecordingHttpEndpoint
 
 
 def _events(name: str, sizes: list[int]) -> list:
@@ -96,7 +96,7 @@ def test_an_event_bigger_than_a_request_is_dropped_alone_and_named(caplog):
     assert exporter.counters.snapshot() == {"exported": 2, "dropped.oversize": 1}
     assert [r.event_name for r in received[0].request().resource_logs[0].scope_logs[0].log_records] == ["fits"] * 2
     said = [r.getMessage() for r in caplog.records if "huge.one" in r.getMessage()]
-    assert said and "max_request_size=50000" in said[0]
+    assert said and "over the 50000-byte request limit" in said[0]
 
 
 def test_a_failed_request_counts_the_requests_before_it_as_exported():
@@ -120,3 +120,39 @@ def test_max_request_size_is_checked_and_batches_of_2048_are_asked_for():
         OTLPExporter(max_request_size=-1)
     with pytest.raises(ValueError, match="max_request_size=50 cannot hold a record"):
         OTLPExporter(max_request_size=50)
+
+
+def test_a_collector_that_answers_413_gets_smaller_requests_from_then_on(caplog):
+    """HTTP says when a request is too large (413, not retried): the exporter halves its request
+    limit and sends the rest again, so a collector that takes less than the configured limit loses
+    nothing; the next batches are cut to what it took."""
+    events = _events("learned", [3_000] * 60)  # ~190 KB in one request without a limit
+    with RecordingHttpEndpoint(max_body=50_000) as endpoint:
+        exporter = OTLPExporter(protocol="http/protobuf", endpoint=endpoint.url, max_request_size=0, retry_window=5)
+        try:
+            with caplog.at_level(logging.WARNING):
+                assert exporter.export_events(events) == SUCCESS
+            refused = endpoint.too_large
+            assert refused >= 2  # 190 KB, then 95 KB refused; 47 KB requests go through
+            assert exporter.export_events(_events("learned", [3_000] * 60)) == SUCCESS
+            assert endpoint.too_large == refused  # learned: the second batch is cut at once
+        finally:
+            exporter.shutdown()
+        received = endpoint.received
+    assert all(len(r.body) <= 50_000 for r in received)
+    order = [i for r in received for i in _indexes(r.request().resource_logs[0].scope_logs[0].log_records)]
+    assert order == list(range(60)) * 2
+    assert exporter.counters.snapshot() == {"exported": 120, "requests_too_large": refused}
+    assert "refused a request of" in caplog.text and "set max_request_size" in caplog.text
+
+
+def test_rotel_refusing_a_large_http_body_loses_nothing(collector):
+    """The real collector's HTTP limit, whatever it is: a 31 MB batch sent with no limit of our own."""
+    events = _events("big.learn", [60_000] * 512)
+    exporter = OTLPExporter(protocol="http/protobuf", endpoint=collector.http_endpoint, max_request_size=0)
+    try:
+        assert exporter.export_events(events) == SUCCESS
+    finally:
+        exporter.shutdown()
+    assert collector.sink.wait_for(512, 30, "big.learn") == 512
+    assert exporter.counters.snapshot()["requests_too_large"] >= 1

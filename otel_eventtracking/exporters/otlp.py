@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core.event import Event
-from ..exceptions import ImproperlyConfigured, UnserializableEventError
+from ..exceptions import EventTrackingError, ImproperlyConfigured, UnserializableEventError
 from ..otel import _sdk
 from ..otel._sdk import LogRecordExportResult, Resource
 from ..records.normalize import UnserializablePolicy
@@ -28,6 +28,14 @@ from .retry import RetryPolicy, with_retries
 # What OTLP receivers take by default: the 4 MiB gRPC message of grpc-go (the OTel Collector's
 # ``max_recv_msg_size_mib``), tonic (rotel) and grpcio; HTTP receivers allow more (the Collector 20 MiB).
 DEFAULT_MAX_REQUEST_SIZE = 4 * 1024 * 1024
+
+
+class _TooLarge(EventTrackingError):
+    """The collector refused a request of ``size`` bytes for its size (HTTP 413)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"request of {size} bytes refused as too large")
+        self.size = size
 
 
 def _http_url(endpoint: str | None) -> str | None:
@@ -52,7 +60,8 @@ class OTLPExporter(EventExporter):
     ``max_request_size`` (bytes before compression, default 4 MiB, 0: no limit): a batch is sent as
     as many requests as keep each under it, since a collector refuses a larger one (the SDK sends
     the batch as one request and loses it); an event bigger than that alone is dropped and counted
-    (``dropped.oversize``).
+    (``dropped.oversize``). A collector that answers 413 (HTTP) to a request gets requests under half
+    its size from then on (``requests_too_large``, logged); the refused one is sent again, cut.
     """
 
     ships_otlp = True  # trackers in "auto" log-record mode add no second OTLP path beside it
@@ -86,6 +95,7 @@ class OTLPExporter(EventExporter):
         if protocol != "grpc":
             endpoint = _http_url(endpoint)
         self.max_request_size = max_request_size
+        self._limit = max_request_size  # lowered when a collector refuses a request for its size
         self.transport = OTLPLogTransport(protocol, endpoint, headers, timeout, compression, insecure,
                                           certificate_file, client_key_file, client_certificate_file,
                                           max_request_size=max_request_size)  # fmt: skip
@@ -109,30 +119,48 @@ class OTLPExporter(EventExporter):
             raise UnserializableEventError(event.name, exc.path, f"cannot be encoded as OTLP: {exc.reason}") from exc
 
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
-        converted = self.convert_each(events, self._encode)
-        sizes = [len(record) + RECORD_OVERHEAD for _, record in converted]
-        room = self.max_request_size and max(self.max_request_size - self.encoder.request_overhead, 1)
-        if room and sizes and max(sizes) > room:
-            converted, sizes = self._without_oversize(converted, sizes, room)
-        if not converted:
-            return SUCCESS
-        parts = cut([record for _, record in converted], sizes, room)
-        sent = 0
-        for part in parts:
-            if not self._send(self.encoder.assemble(part), len(part)):
-                failed = len(converted) - sent
-                self.counters.add("failed", failed)
-                self.report("failed", failed, "failed to export %d event(s) to %s (retry window %ss)",
-                            failed, self.transport.endpoint, self.retry.window)  # fmt: skip
+        pending = self.convert_each(events, self._encode)
+        sizes = [len(record) + RECORD_OVERHEAD for _, record in pending]
+        while pending:
+            room = self._limit and max(self._limit - self.encoder.request_overhead, 1)
+            if room and max(sizes) > room:
+                pending, sizes = self._without_oversize(pending, sizes, room)
+                if not pending:
+                    break
+            part = cut(pending, sizes, room)[0]
+            try:
+                delivered = self._send(self.encoder.assemble([record for _, record in part]), len(part))
+            except _TooLarge as refused:
+                self._lower_limit(refused.size)
+                continue
+            if not delivered:
+                self.counters.add("failed", len(pending))
+                self.report("failed", len(pending), "failed to export %d event(s) to %s (retry window %ss)",
+                            len(pending), self.transport.endpoint, self.retry.window)  # fmt: skip
                 return FAILURE
-            sent += len(part)
             self.counters.add("exported", len(part))
+            pending, sizes = pending[len(part) :], sizes[len(part) :]
         return SUCCESS
 
     def _send(self, payload: bytes, count: int) -> bool:
-        """One request, retried within the retry window."""
-        return with_retries(lambda: self.transport.send(payload, count), self.retry, self._stop,
-                            lambda: self.counters.add("retries"))  # fmt: skip
+        """One request, retried within the retry window; _TooLarge if the collector refused its size."""
+
+        def attempt() -> bool:
+            if self.transport.send(payload, count):
+                return True
+            if self.transport.refused_as_too_large:
+                raise _TooLarge(len(payload))  # retrying the same bytes cannot help
+            return False
+
+        return with_retries(attempt, self.retry, self._stop, lambda: self.counters.add("retries"))
+
+    def _lower_limit(self, refused: int) -> None:
+        """The collector takes less than ``refused`` bytes: keep requests under half of it from now on."""
+        self._limit = max((min(self._limit, refused) if self._limit else refused) // 2, 1)  # never 0: no limit
+        self.counters.add("requests_too_large")
+        self.report("too_large", 1, "%s refused a request of %d bytes as too large: requests are kept under %d "
+                    "bytes from now on (set max_request_size to what it takes)", self.transport.endpoint, refused,
+                    self._limit)  # fmt: skip
 
     def _without_oversize(
         self, converted: list[tuple[Event, bytes]], sizes: list[int], room: int
@@ -145,9 +173,9 @@ class OTLPExporter(EventExporter):
                 kept.append(item)
                 kept_sizes.append(size)
                 continue
-            self.drop(item[0], "oversize", "event %r is %d bytes as an OTLP log record, over max_request_size=%d "
-                      "with the request's resource; not exported", item[0].name, len(item[1]),
-                      self.max_request_size)  # fmt: skip
+            self.drop(item[0], "oversize", "event %r is %d bytes as an OTLP log record, over the %d-byte request "
+                      "limit with the request's resource (max_request_size, or what the collector took); not "
+                      "exported", item[0].name, len(item[1]), self._limit)  # fmt: skip
         return kept, kept_sizes
 
     def shutdown(self) -> None:

@@ -123,6 +123,11 @@ class OTLPLogTransport:
             return False
         return self._sender.send(payload, count)
 
+    @property
+    def refused_as_too_large(self) -> bool:
+        """Whether the last request was refused for its size (HTTP 413; gRPC does not say)."""
+        return bool(self._sender.too_large)
+
     def shutdown(self) -> None:
         """Close the channel / session; a retry in progress stops waiting."""
         if not self._closed:
@@ -134,6 +139,7 @@ class _Sender(Protocol):
     """Sends encoded requests (implemented, on the OTLP exporters' own machinery, in ``otel._sdk``)."""
 
     endpoint: str
+    too_large: bool  # the last request was refused for its size
 
     def send(self, payload: bytes, count: int) -> bool: ...
 

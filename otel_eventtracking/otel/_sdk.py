@@ -271,6 +271,8 @@ def _make_grpc_exporter(kwargs: dict[str, Any]) -> Any:
 class GrpcBytesSender:
     """Sends encoded ExportLogsServiceRequest bytes with the SDK gRPC exporter's configuration and retries."""
 
+    too_large = False  # not known: the SDK exporter retries a refusal for size (OUT_OF_RANGE) and hides its code
+
     def __init__(self, kwargs: dict[str, Any]) -> None:
         self._exporter = _make_grpc_exporter(kwargs)
         self._success = SUCCESS
@@ -294,11 +296,18 @@ class HttpBytesSender:
         self._client = client if callable(getattr(client, "export", None)) else None  # 1.45+
         self._stop = threading.Event()
         self.endpoint = str(self._exporter._endpoint)
+        self.too_large = False  # the last request was answered 413 Payload Too Large
 
     def send(self, payload: bytes, count: int) -> bool:
+        self.too_large = False
         if self._client is not None:
-            return bool(self._client.export(payload).success)
-        return _post_with_retries(self._exporter, payload, self._stop)
+            result = self._client.export(payload)
+            self.too_large = getattr(result, "status_code", None) == 413
+            return bool(result.success)
+        return _post_with_retries(self._exporter, payload, self._stop, self._status)
+
+    def _status(self, code: int) -> None:
+        self.too_large = code == 413
 
     def shutdown(self) -> None:
         self._stop.set()
@@ -309,9 +318,12 @@ _HTTP_RETRYABLE = frozenset({429, 502, 503, 504})  # the OTLP specification's, a
 _HTTP_ATTEMPTS = 6
 
 
-def _post_with_retries(exporter: Any, payload: bytes, stop: threading.Event) -> bool:
+def _post_with_retries(
+    exporter: Any, payload: bytes, stop: threading.Event, on_status: Callable[[int], None] | None = None
+) -> bool:
     """POST through an SDK (< 1.45) exporter's ``_export`` (compression, TLS, session), retrying as
-    the 1.45 client does: jittered exponential backoff or ``Retry-After``, within the timeout."""
+    the 1.45 client does: jittered exponential backoff or ``Retry-After``, within the timeout.
+    ``on_status`` is told each response's status code."""
     import requests
 
     deadline = time.monotonic() + float(exporter._timeout)
@@ -322,6 +334,8 @@ def _post_with_retries(exporter: Any, payload: bytes, stop: threading.Event) -> 
         except requests.exceptions.RequestException as exc:
             retryable, reason = isinstance(exc, requests.exceptions.ConnectionError), repr(exc)
         else:
+            if on_status is not None:
+                on_status(response.status_code)
             if 200 <= response.status_code < 400:
                 return True
             retryable, reason = response.status_code in _HTTP_RETRYABLE, f"{response.status_code} {response.reason}"

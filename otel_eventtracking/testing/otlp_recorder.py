@@ -138,16 +138,22 @@ class RecordingGrpcEndpoint(_RecordingEndpoint):
 
 
 class RecordingHttpEndpoint(_RecordingEndpoint):
-    """``POST /v1/logs`` over HTTP(S); ``fail_next(n, 503, retry_after="0")`` scripts error replies."""
+    """``POST /v1/logs`` over HTTP(S); ``fail_next(n, 503, retry_after="0")`` scripts error replies;
+    ``max_body``: a larger body is answered 413 Payload Too Large (and not kept)."""
 
-    def __init__(self, tls: TLSFiles | None = None) -> None:
+    def __init__(self, tls: TLSFiles | None = None, max_body: int | None = None) -> None:
         super().__init__()
         recorder = self
+        self.too_large = 0  # requests answered 413
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                failure = recorder._next_failure()
+                if max_body is not None and len(raw) > max_body:
+                    recorder.too_large += 1
+                    failure: Any = (413, None)
+                else:
+                    failure = recorder._next_failure()
                 if failure is not None:
                     status, retry_after = failure
                     self.send_response(status)
