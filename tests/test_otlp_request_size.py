@@ -35,6 +35,21 @@ def _indexes(records) -> list[int]:
     return [any_value(record.body)["i"] for record in records]
 
 
+def _order(received) -> list[int]:
+    """The events' indexes across the requests an endpoint received, in arrival order."""
+    return [i for r in received for i in _indexes(r.request().resource_logs[0].scope_logs[0].log_records)]
+
+
+def _export_once(endpoint: RecordingGrpcEndpoint, events: list, **options):
+    """(result, exporter, requests received) of one ``export_events`` to a recording gRPC endpoint."""
+    exporter = OTLPExporter(endpoint=endpoint.endpoint, insecure=True, **options)
+    try:
+        result = exporter.export_events(events)
+    finally:
+        exporter.shutdown()
+    return result, exporter, endpoint.received
+
+
 @pytest.mark.parametrize(("protocol", "size"), [("grpc", 10_000), ("http/protobuf", 60_000)])
 def test_a_batch_over_the_collectors_request_limit_reaches_it_whole(collector, protocol, size):
     name = f"big.{protocol[:4]}"
@@ -52,32 +67,32 @@ def test_a_batch_over_the_collectors_request_limit_reaches_it_whole(collector, p
     assert exporter.counters.snapshot() == {"exported": 512}
 
 
-def test_without_the_limit_the_collector_refuses_the_batch(collector):
-    """The control: the same 5 MB batch as one gRPC request is refused by rotel (so the test above
-    shows the split, not a collector that takes anything)."""
+def test_without_a_limit_of_ours_rotel_refuses_the_batch_and_the_exporter_learns(collector, caplog):
+    """The control: the same 5 MB batch as one gRPC request is refused by rotel (OUT_OF_RANGE,
+    "decoded message length too large", which the SDK transport retries within its timeout), so the
+    test above shows the split and not a collector that takes anything. The exporter reads the
+    refusal and sends the events again in requests under half that size: nothing lost."""
     exporter = OTLPExporter(endpoint=collector.grpc_endpoint, insecure=True, retry_window=0, timeout=2,
                             max_request_size=0)  # fmt: skip
     try:
-        assert exporter.export_events(_events("big.control", [10_000] * 512)) == FAILURE
+        with caplog.at_level(logging.WARNING):
+            assert exporter.export_events(_events("big.control", [10_000] * 512)) == SUCCESS
     finally:
         exporter.shutdown()
-    assert collector.sink.wait_for(1, 1, "big.control") == 0
+    assert "decoded message length too large" in caplog.text  # rotel's own refusal, as the SDK logs it
+    assert collector.sink.wait_for(512, 30, "big.control") == 512
+    assert exporter.counters.snapshot() == {"exported": 512, "requests_too_large": 1}
 
 
 def test_requests_stay_under_max_request_size_and_keep_the_batch_order():
     limit = 50_000
     events = _events("cut", [3_000 + 37 * i for i in range(60)])
     with RecordingGrpcEndpoint() as endpoint:
-        exporter = OTLPExporter(endpoint=endpoint.endpoint, insecure=True, max_request_size=limit)
-        try:
-            assert exporter.export_events(events) == SUCCESS
-        finally:
-            exporter.shutdown()
-        received = endpoint.received
+        result, _, received = _export_once(endpoint, events, max_request_size=limit)
+    assert result == SUCCESS
     assert len(received) >= 5  # ~200 KB of records in requests of at most 50 KB
     assert all(len(r.body) <= limit for r in received)
-    order = [i for r in received for i in _indexes(r.request().resource_logs[0].scope_logs[0].log_records)]
-    assert order == list(range(60))
+    assert _order(received) == list(range(60))
     resources = {r.request().resource_logs[0].resource.SerializeToString() for r in received}
     assert len(resources) == 1  # every request carries the exporter's resource
 
@@ -85,14 +100,9 @@ def test_requests_stay_under_max_request_size_and_keep_the_batch_order():
 def test_an_event_bigger_than_a_request_is_dropped_alone_and_named(caplog):
     events = _events("fits", [100, 100])
     events[1:1] = _events("huge.one", [60_000])
-    with RecordingGrpcEndpoint() as endpoint:
-        exporter = OTLPExporter(endpoint=endpoint.endpoint, insecure=True, max_request_size=50_000)
-        try:
-            with caplog.at_level(logging.WARNING):
-                assert exporter.export_events(events) == SUCCESS
-        finally:
-            exporter.shutdown()
-        received = endpoint.received
+    with RecordingGrpcEndpoint() as endpoint, caplog.at_level(logging.WARNING):
+        result, exporter, received = _export_once(endpoint, events, max_request_size=50_000)
+    assert result == SUCCESS
     assert exporter.counters.snapshot() == {"exported": 2, "dropped.oversize": 1}
     assert [r.event_name for r in received[0].request().resource_logs[0].scope_logs[0].log_records] == ["fits"] * 2
     said = [r.getMessage() for r in caplog.records if "huge.one" in r.getMessage()]
@@ -103,12 +113,8 @@ def test_a_failed_request_counts_the_requests_before_it_as_exported():
     events = _events("parts", [20_000] * 6)  # three requests of two events under 50 KB
     with RecordingGrpcEndpoint() as endpoint:
         endpoint.fail_next(1, grpc.StatusCode.INVALID_ARGUMENT, after=1)  # not retryable: the 2nd request fails
-        exporter = OTLPExporter(endpoint=endpoint.endpoint, insecure=True, max_request_size=50_000, retry_window=0)
-        try:
-            assert exporter.export_events(events) == FAILURE
-        finally:
-            exporter.shutdown()
-        received = endpoint.received
+        result, exporter, received = _export_once(endpoint, events, max_request_size=50_000, retry_window=0)
+    assert result == FAILURE
     assert [_indexes(r.request().resource_logs[0].scope_logs[0].log_records) for r in received] == [[0, 1]]
     assert exporter.counters.snapshot() == {"exported": 2, "failed": 4}
 
@@ -140,8 +146,7 @@ def test_a_collector_that_answers_413_gets_smaller_requests_from_then_on(caplog)
             exporter.shutdown()
         received = endpoint.received
     assert all(len(r.body) <= 50_000 for r in received)
-    order = [i for r in received for i in _indexes(r.request().resource_logs[0].scope_logs[0].log_records)]
-    assert order == list(range(60)) * 2
+    assert _order(received) == list(range(60)) * 2
     assert exporter.counters.snapshot() == {"exported": 120, "requests_too_large": refused}
     assert "refused a request of" in caplog.text and "set max_request_size" in caplog.text
 
@@ -156,3 +161,14 @@ def test_rotel_refusing_a_large_http_body_loses_nothing(collector):
         exporter.shutdown()
     assert collector.sink.wait_for(512, 30, "big.learn") == 512
     assert exporter.counters.snapshot()["requests_too_large"] >= 1
+
+
+def test_a_grpc_server_refusing_a_message_as_larger_than_max_gets_smaller_requests():
+    """grpc core's (and grpc-go's, the OTel Collector's) refusal: RESOURCE_EXHAUSTED "Received
+    message larger than max", retried by the SDK transport within its timeout, then read here."""
+    events = _events("grpc.learned", [3_000] * 60)
+    with RecordingGrpcEndpoint(max_message=50_000) as endpoint:
+        result, exporter, received = _export_once(endpoint, events, max_request_size=0, timeout=1)
+    assert result == SUCCESS
+    assert _order(received) == list(range(60)) and all(len(r.body) <= 50_000 for r in received)
+    assert exporter.counters.snapshot()["requests_too_large"] >= 2  # 190 KB, then 95 KB refused

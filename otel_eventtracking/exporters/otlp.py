@@ -60,8 +60,9 @@ class OTLPExporter(EventExporter):
     ``max_request_size`` (bytes before compression, default 4 MiB, 0: no limit): a batch is sent as
     as many requests as keep each under it, since a collector refuses a larger one (the SDK sends
     the batch as one request and loses it); an event bigger than that alone is dropped and counted
-    (``dropped.oversize``). A collector that answers 413 (HTTP) to a request gets requests under half
-    its size from then on (``requests_too_large``, logged); the refused one is sent again, cut.
+    (``dropped.oversize``). A collector that refuses a request for its size (HTTP 413, a gRPC "message
+    too large") gets requests under half that size from then on (``requests_too_large``, logged);
+    the refused events are sent again, cut.
     """
 
     ships_otlp = True  # trackers in "auto" log-record mode add no second OTLP path beside it

@@ -125,8 +125,18 @@ class OTLPLogTransport:
 
     @property
     def refused_as_too_large(self) -> bool:
-        """Whether the last request was refused for its size (HTTP 413; gRPC does not say)."""
-        return bool(self._sender.too_large)
+        """Whether the last request was refused for its size: HTTP 413, or a gRPC server's "message
+        too large" (RESOURCE_EXHAUSTED "larger than max" from grpc-go and grpc core, OUT_OF_RANGE
+        "decoded message length too large" from tonic/rotel), known after the SDK's retries."""
+        refusal = self._sender.refusal
+        if refusal is None or isinstance(refusal, int):
+            return refusal == 413
+        import grpc
+
+        code = refusal.code() if callable(getattr(refusal, "code", None)) else None
+        details = str(refusal.details() or "").lower() if callable(getattr(refusal, "details", None)) else ""
+        sized = "larger than max" in details or "too large" in details
+        return sized and code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.OUT_OF_RANGE)
 
     def shutdown(self) -> None:
         """Close the channel / session; a retry in progress stops waiting."""
@@ -139,7 +149,7 @@ class _Sender(Protocol):
     """Sends encoded requests (implemented, on the OTLP exporters' own machinery, in ``otel._sdk``)."""
 
     endpoint: str
-    too_large: bool  # the last request was refused for its size
+    refusal: Any  # what the last failed request ended with: an HTTP status, a grpc.RpcError, or None
 
     def send(self, payload: bytes, count: int) -> bool: ...
 

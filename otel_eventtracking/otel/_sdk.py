@@ -1,9 +1,8 @@
 """Every use of OpenTelemetry's private or fast-moving API lives here.
 
-The ``_logs`` modules of the API and the SDK are private and change between minors. No other
-module of the library imports them: they import the names below instead. Supported: the SDK
-1.39 to 1.45 (pyproject; .ci/run tests the oldest and the newest). What differs in that range is
-shimmed here by looking for the feature, not at version numbers:
+The API's and the SDK's ``_logs`` modules are private and change between minors; no other module
+imports them. Supported: the SDK 1.39 to 1.45 (pyproject; .ci/run tests the oldest and the newest),
+what differs in that range shimmed here by looking for the feature, not at version numbers:
 
 * ``LogRecordExporter.force_flush`` is abstract from 1.44 and missing before: :func:`flush_exporter`.
 * ``LogRecordProcessor.enabled`` (asked by ``Logger.enabled``) exists from 1.45: :func:`processor_enabled`.
@@ -237,9 +236,14 @@ def _make_grpc_exporter(kwargs: dict[str, Any]) -> Any:
 
         def __init__(self, channel: grpc.Channel) -> None:
             self._call = channel.unary_unary(_LOGS_EXPORT_METHOD, request_serializer=None, response_deserializer=None)
+            self.refused: grpc.RpcError | None = None  # the last call's error
 
         def Export(self, request: bytes, metadata: Any = None, timeout: float | None = None) -> None:
-            reply = self._call(request, metadata=metadata, timeout=timeout)
+            try:
+                reply, self.refused = self._call(request, metadata=metadata, timeout=timeout), None
+            except grpc.RpcError as error:
+                self.refused = error
+                raise
             if reply:
                 partial = ExportLogsServiceResponse.FromString(reply).partial_success
                 if partial.rejected_log_records or partial.error_message:
@@ -271,15 +275,16 @@ def _make_grpc_exporter(kwargs: dict[str, Any]) -> Any:
 class GrpcBytesSender:
     """Sends encoded ExportLogsServiceRequest bytes with the SDK gRPC exporter's configuration and retries."""
 
-    too_large = False  # not known: the SDK exporter retries a refusal for size (OUT_OF_RANGE) and hides its code
-
     def __init__(self, kwargs: dict[str, Any]) -> None:
         self._exporter = _make_grpc_exporter(kwargs)
         self._success = SUCCESS
         self.endpoint = str(self._exporter._endpoint)
+        self.refusal: Any = None  # the grpc.RpcError the last failed request ended with
 
     def send(self, payload: bytes, count: int) -> bool:
-        return bool(self._exporter._export(_Payload(payload, count)) == self._success)
+        ok = self._exporter._export(_Payload(payload, count)) == self._success
+        self.refusal = None if ok else getattr(self._exporter._client, "refused", None)
+        return ok
 
     def shutdown(self) -> None:
         self._exporter.shutdown()
@@ -296,18 +301,17 @@ class HttpBytesSender:
         self._client = client if callable(getattr(client, "export", None)) else None  # 1.45+
         self._stop = threading.Event()
         self.endpoint = str(self._exporter._endpoint)
-        self.too_large = False  # the last request was answered 413 Payload Too Large
+        self.refusal: Any = None  # the HTTP status the last failed request ended with
 
     def send(self, payload: bytes, count: int) -> bool:
-        self.too_large = False
+        statuses: list[int] = []
         if self._client is not None:
             result = self._client.export(payload)
-            self.too_large = getattr(result, "status_code", None) == 413
-            return bool(result.success)
-        return _post_with_retries(self._exporter, payload, self._stop, self._status)
-
-    def _status(self, code: int) -> None:
-        self.too_large = code == 413
+            ok, statuses = bool(result.success), [getattr(result, "status_code", None) or 0]
+        else:
+            ok = _post_with_retries(self._exporter, payload, self._stop, statuses.append)
+        self.refusal = None if ok or not statuses else statuses[-1]
+        return ok
 
     def shutdown(self) -> None:
         self._stop.set()
@@ -322,7 +326,7 @@ def _post_with_retries(
     exporter: Any, payload: bytes, stop: threading.Event, on_status: Callable[[int], None] | None = None
 ) -> bool:
     """POST through an SDK (< 1.45) exporter's ``_export`` (compression, TLS, session), retrying as
-    the 1.45 client does: jittered exponential backoff or ``Retry-After``, within the timeout.
+    the 1.45 client does: jittered exponential backoff or ``Retry-After``, within the timeout;
     ``on_status`` is told each response's status code."""
     import requests
 

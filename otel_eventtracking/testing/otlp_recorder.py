@@ -93,12 +93,14 @@ class _RecordingEndpoint:
 
 class RecordingGrpcEndpoint(_RecordingEndpoint):
     """``LogsService/Export`` over gRPC; ``fail_next(n, grpc.StatusCode.UNAVAILABLE)`` scripts errors
-    (``after=k``: once ``k`` more requests were answered normally)."""
+    (``after=k``: once ``k`` more requests were answered normally); ``max_message``: grpc's own
+    limit on a received message (a larger one is refused RESOURCE_EXHAUSTED, as by the Collector)."""
 
-    def __init__(self, tls: TLSFiles | None = None) -> None:
+    def __init__(self, tls: TLSFiles | None = None, max_message: int | None = None) -> None:
         super().__init__()
         self.port = free_port()
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        options = [] if max_message is None else [("grpc.max_receive_message_length", max_message)]
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=options)
         handler = grpc.unary_unary_rpc_method_handler(self._export)  # bytes in, bytes out
         self._server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(LOGS_SERVICE, {"Export": handler}),)
