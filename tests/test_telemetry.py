@@ -69,3 +69,27 @@ def test_global_meter_provider_set_after_import_gets_the_metrics():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[2]"
+
+
+def test_refused_requests_are_incidents_not_event_outcomes():
+    """``requests_too_large`` counts OTLP requests a collector refused for their size (the events
+    were sent again): an incident, not what happened to events."""
+    from otel_eventtracking.exporters.otlp import OTLPExporter
+    from otel_eventtracking.testing.otlp_recorder import RecordingHttpEndpoint
+
+    reader = InMemoryMetricReader()
+    enable_metrics(MeterProvider(metric_readers=[reader]))
+    with RecordingHttpEndpoint(max_body=20_000) as endpoint:
+        exporter = OTLPExporter(protocol="http/protobuf", endpoint=endpoint.url, max_request_size=0)
+        t = Tracker(backends={"b": BatchingRoutingBackend({"otlp": exporter})}, emit_log_records=False)
+        tracker.register_tracker(t, "incidents-test")
+        for i in range(20):
+            t.emit("sized", {"i": i, "state": "x" * 2_000})
+        assert t.flush(10) is True
+        t.shutdown(5)
+    points = _points(reader)
+    incidents = {(p[0]["node"], p[0]["kind"]): p[1] for p in points["otel_eventtracking.incidents"]
+                 if p[0]["tracker"] == "incidents-test"}  # fmt: skip
+    assert incidents[("root/b/otlp", "requests_too_large")] >= 1
+    outcomes = {p[0]["outcome"] for p in points["otel_eventtracking.events"] if p[0]["tracker"] == "incidents-test"}
+    assert "requests_too_large" not in outcomes and "exported" in outcomes

@@ -22,7 +22,7 @@ from ..__about__ import VERSION
 _GAUGES = {"queued": "otel_eventtracking.queue", "spool_bytes": "otel_eventtracking.spool.bytes"}
 _NOT_COUNTS = {"queued", "spool_bytes", "disk_mode", "dequeued", "batches"}  # gauges and internals
 # Incidents, not events: published as otel_eventtracking.incidents{kind=...}.
-_INCIDENTS = {"spool_errors", "spool_files_set_aside", "spool_settled_repaired", "collisions"}
+_INCIDENTS = {"spool_errors", "spool_files_set_aside", "spool_settled_repaired", "collisions", "requests_too_large"}
 _installed: set[int] = set()
 _lock = threading.Lock()
 
