@@ -31,7 +31,7 @@ DEFAULT_MAX_REQUEST_SIZE = 4 * 1024 * 1024
 
 
 class _TooLarge(EventTrackingError):
-    """The collector refused a request of ``size`` bytes for its size (HTTP 413)."""
+    """The collector refused a request of ``size`` bytes for its size (HTTP 413, a gRPC "message too large")."""
 
     def __init__(self, size: int) -> None:
         super().__init__(f"request of {size} bytes refused as too large")

@@ -106,9 +106,8 @@ class BatchingRoutingBackend(Node):
         gate: Gate | None = None,
     ) -> None:
         self.max_queue_size = _number("max_queue_size", max_queue_size, int, 1)
-        self._batch_size_given = max_batch_size is not None
-        self.max_batch_size: int = (
-            _number("max_batch_size", max_batch_size, int, 1) if max_batch_size is not None else 0
+        self._given_batch_size: int | None = (
+            None if max_batch_size is None else _number("max_batch_size", max_batch_size, int, 1)
         )
         self.schedule_delay = _number("schedule_delay", schedule_delay, float, 0.001)
         self.block_timeout = _number("block_timeout", block_timeout, float, 0)
@@ -120,8 +119,7 @@ class BatchingRoutingBackend(Node):
         self.on_full = on_full
         self.backend_name = backend_name
         self.router = RoutingBackend(backends, processors)
-        if not self._batch_size_given:
-            self.max_batch_size = preferred_batch_size(self.router.backends) or DEFAULT_MAX_BATCH_SIZE
+        self.max_batch_size = self._batch_size()
         self.counters = Counters()
         self.queue = queue if queue is not None else MemoryQueue(self.max_queue_size)
         self.worker = BatchWorker(self.queue, self.router.accept_batch, self.counters, name=backend_name,
@@ -148,11 +146,15 @@ class BatchingRoutingBackend(Node):
     def processors(self) -> list[Callable[..., Any]]:
         return self.router.processors
 
+    def _batch_size(self) -> int:
+        """``max_batch_size`` as given, else what the exporters below prefer, else 512."""
+        if self._given_batch_size is not None:
+            return self._given_batch_size
+        return preferred_batch_size(self.router.backends) or DEFAULT_MAX_BATCH_SIZE
+
     def register_backend(self, name: str, backend: Any) -> None:
         self.router.register_backend(name, backend)
-        if not self._batch_size_given:  # the batch size follows the exporters, unless it was given
-            self.max_batch_size = preferred_batch_size(self.router.backends) or DEFAULT_MAX_BATCH_SIZE
-            self.worker.max_batch_size = self.max_batch_size
+        self.max_batch_size = self.worker.max_batch_size = self._batch_size()  # follows the exporters
 
     def register_processor(self, processor: Callable[..., Any]) -> None:
         self.router.register_processor(processor)
