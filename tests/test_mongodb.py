@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 
 import pymongo
 import pytest
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 
 import otel_eventtracking
 from otel_eventtracking import BatchingRoutingBackend, Tracker
+from otel_eventtracking.core.event import Event
+from otel_eventtracking.exporters.base import SUCCESS
 from otel_eventtracking.exporters.mongodb import MongoExporter
 
 
@@ -78,6 +83,32 @@ def test_a_document_bson_cannot_hold_is_counted_and_does_not_block_the_batch(mon
     assert sorted(d["name"] for d in _collection(mongo, name).find()) == ["good.1", "good.2"]
     assert exporter.counters.snapshot() == {"dropped.unserializable": 2, "exported": 2}
     assert "'bad.nul_key'" in caplog.text and "'bad.object'" in caplog.text
+
+
+def test_a_batch_is_stored_as_the_reference_rules_write_each_event(mongo):
+    # The batch's documents are cut out of one encoder call; read back raw from the server, each
+    # must be the bytes the reference rules give that event alone (encode(fast=False)), whatever
+    # its shape: plain data, values to convert, extra keys, the upstream form, and one poison
+    # document in the middle (a NUL in a key: the one call fails and every event is encoded alone).
+    name = f"c{uuid.uuid4().hex[:8]}"
+    exporter = MongoExporter(uri=mongo.uri, database="eventtracking_tests", collection=name)
+    context = {"user_id": 7, "course_id": "course-v1:X+Y+Z"}
+    plain = [Event("p", 1_700_000_000_000_000_000 + i, context, {"n": i, "l": [1, "a", None]}) for i in range(3)]
+    mixed = [
+        Event("nan", 1_700_000_000_000_000_001, context, {"x": math.nan, "big": 2**64, "b": b"\x00\x01"}),
+        Event("when", 1_700_000_000_000_000_002, context, {"at": dt.datetime(2024, 5, 1, 12, 30)}),
+        Event("extra", 1_700_000_000_000_000_003, context, {"n": 1}, extra={"page": "/x"}),
+        Event.from_upstream({"name": "up", "data": {"n": 2}, "context": dict(context)}),
+    ]
+    poison = Event("poison", 1_700_000_000_000_000_004, context, {"bad\x00key": 1})
+    raw = _collection(mongo, name).with_options(codec_options=CodecOptions(document_class=RawBSONDocument))
+    for batch in (plain + mixed, [*plain[:1], poison, *mixed[:1]]):
+        raw.delete_many({})
+        assert exporter.export_events(batch) is SUCCESS
+        stored = {doc["_id"]: doc.raw for doc in raw.find()}
+        good = [e for e in batch if e is not poison]
+        assert stored == {e.event_id: exporter.encode(e, fast=False).raw for e in good}
+    assert exporter.counters.snapshot() == {"exported": len(plain + mixed) + 2, "dropped.unserializable": 1}
 
 
 def test_bad_options():

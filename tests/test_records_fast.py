@@ -257,6 +257,25 @@ def test_bson_documents_are_what_the_mongo_exporter_stores(mongo, args, policy, 
 
 
 @PROFILE
+@given(batch=st.lists(event_args(), min_size=1, max_size=5), policy=policies, trace=st.booleans())
+def test_a_batch_encoded_in_one_call_gives_each_events_document(batch, policy, trace):
+    # encode_documents cuts the documents out of one encoder call: each one must be the bytes
+    # encode_document gives alone, and only an event that cannot be written that way is left out.
+    events = [make_event(args) for args in batch]
+    got = bson_fast.encode_documents(events, policy=policy, include_trace_context=trace)
+    alone = [outcome(lambda e=e: bson_fast.encode_document(e, policy=policy, include_trace_context=trace))
+             for e in events]  # fmt: skip
+    for raw, expected in zip(got, alone, strict=True):
+        assert raw is None or ("ok", raw) == expected
+    common = [not e.extra and type(e.name) is str for e in events]
+    if all(common) and all(result[0] == "ok" for result in alone):
+        assert None not in got  # the whole batch went through the one call
+    for raw, is_common, result in zip(got, common, alone, strict=True):
+        if raw is None and is_common and result[0] == "ok":
+            assert any(r[0] != "ok" for r in alone)  # left out only because another document failed
+
+
+@PROFILE
 @given(time_ns=times)
 def test_format_time_ns_is_format_datetime(time_ns):
     assert outcome(lambda: json_fast.format_time_ns(time_ns)) == outcome(

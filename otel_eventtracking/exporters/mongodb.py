@@ -17,7 +17,7 @@ from ..core.event import Event
 from ..exceptions import EventTrackingError, ImproperlyConfigured, UnserializableEventError
 from ..otel._sdk import LogRecordExportResult
 from ..records.bson import mongo_document
-from ..records.bson_fast import encode_document
+from ..records.bson_fast import encode_document, encode_documents
 from ..records.normalize import UnserializablePolicy
 from ._parts import cut
 from .base import FAILURE, SUCCESS, EventExporter
@@ -136,16 +136,16 @@ class MongoExporter(EventExporter):
             raise
         except (bson.errors.InvalidDocument, OverflowError, UnicodeError) as exc:
             raise UnserializableEventError(event.name, "document", f"cannot be encoded as BSON: {exc}") from exc
-        if len(raw) > MAX_BSON_SIZE:
-            raise _Oversize(len(raw))
-        return RawBSONDocument(raw)
+        return _checked(raw)
 
     # -- export ---------------------------------------------------------------------------------
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
         pending: list[_Pending] = []
-        for event in events:
+        # The batch in one encoder call; what it could not take is encoded alone, which names the problem.
+        raws = encode_documents(events, policy=self.unserializable, include_trace_context=self.include_trace_context)
+        for event, raw in zip(events, raws, strict=True):
             try:
-                pending.append((event, self.encode(event)))
+                pending.append((event, self.encode(event) if raw is None else _checked(raw)))
             except UnserializableEventError as exc:
                 self.drop(event, "unserializable", "event %r not stored: %s", event.name, exc)
             except _Oversize as exc:
@@ -250,6 +250,13 @@ class MongoExporter(EventExporter):
 class _Oversize(EventTrackingError):
     def __init__(self, size: int) -> None:
         self.size = size
+
+
+def _checked(raw: bytes) -> RawBSONDocument:
+    """A document's bytes as pymongo sends them; _Oversize if MongoDB would refuse its size."""
+    if len(raw) > MAX_BSON_SIZE:
+        raise _Oversize(len(raw))
+    return RawBSONDocument(raw)
 
 
 def _uri_sets_w(uri: str) -> bool:
