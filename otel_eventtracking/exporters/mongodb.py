@@ -44,7 +44,10 @@ _TRANSIENT_CODES = frozenset({6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602,
 _TRANSIENT = (mongo_errors.AutoReconnect, mongo_errors.ConnectionFailure, mongo_errors.ExecutionTimeout)
 
 
-_Pending = tuple[Event, RawBSONDocument]
+# A batch in flight: its events, their documents (None: dropped) and the positions still to store.
+# Positions, not (event, document) pairs: an int is no work for the cyclic garbage collector, a
+# tuple per event is (every object a batch keeps alive brings its next run closer).
+_Docs = list[RawBSONDocument | None]
 
 
 def _is_transient_code(code: object) -> bool:
@@ -140,12 +143,12 @@ class MongoExporter(EventExporter):
 
     # -- export ---------------------------------------------------------------------------------
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
-        pending: list[_Pending] = []
         # The batch in one encoder call; what it could not take is encoded alone, which names the problem.
         raws = encode_documents(events, policy=self.unserializable, include_trace_context=self.include_trace_context)
-        for event, raw in zip(events, raws, strict=True):
+        docs: _Docs = [None] * len(events)
+        for i, (event, raw) in enumerate(zip(events, raws, strict=True)):
             try:
-                pending.append((event, self.encode(event) if raw is None else _checked(raw)))
+                docs[i] = self.encode(event) if raw is None else _checked(raw)
             except UnserializableEventError as exc:
                 self.drop(event, "unserializable", "event %r not stored: %s", event.name, exc)
             except _Oversize as exc:
@@ -153,13 +156,14 @@ class MongoExporter(EventExporter):
                           exc.size)  # fmt: skip
             except Exception as exc:  # a value whose conversion raises: poison, alone
                 self.drop(event, "poison", "event %r not stored: building its document raised %r", event.name, exc)
+        pending = [i for i, doc in enumerate(docs) if doc is not None]
         if not pending:
             return SUCCESS
         self._ensure_indexes()
         waits = self.retry.waits(self._stop)
         maybe_sent = False  # a request that broke after it left: the server may hold some of it
         while True:
-            pending, error = self._insert(pending)
+            pending, error = self._insert(events, docs, pending)
             if not pending:
                 return SUCCESS
             maybe_sent = maybe_sent or not isinstance(error, mongo_errors.ServerSelectionTimeoutError)
@@ -173,20 +177,22 @@ class MongoExporter(EventExporter):
                     len(pending), self.retry.window, error)  # fmt: skip
         return FAILURE
 
-    def _insert(self, pending: list[_Pending]) -> tuple[list[_Pending], BaseException | None]:
+    def _insert(
+        self, events: Sequence[Event], docs: _Docs, pending: list[int]
+    ) -> tuple[list[int], BaseException | None]:
         """One attempt at every part of the batch; returns what is left to retry and the last error.
 
         Each part is one ``insert`` command of raw documents (not ``insert_many``: its per-document
         Python work cost 0.9 us of the ~2.5 us pymongo spent per event). pymongo's own write
         retry is not needed: the retry loop above sends again and ``_id`` makes a copy harmless."""
-        retry: list[_Pending] = []
+        retry: list[int] = []
         error: BaseException | None = None
         collection = self.collection  # read per batch: replacing the attribute redirects the writes
         concern = collection.write_concern.document
-        parts = _parts(pending)
+        parts = _parts(docs, pending)
         for number, part in enumerate(parts):
             try:
-                command = {"insert": collection.name, "documents": [doc for _, doc in part], "ordered": False}
+                command = {"insert": collection.name, "documents": [docs[i] for i in part], "ordered": False}
                 if concern:
                     command["writeConcern"] = concern
                 reply = collection.database.command(command)
@@ -198,13 +204,13 @@ class MongoExporter(EventExporter):
                 self.counters.add("failed", len(part))
                 self.report("error", len(part), "%d event(s) not stored: %r", len(part), exc)
                 continue
-            left = self._after_reply(part, reply)
+            left = self._after_reply(events, part, reply)
             if left:
                 retry.extend(left)
                 error = _ReplyError(reply)
         return retry, error
 
-    def _after_reply(self, part: list[_Pending], reply: Mapping[str, Any]) -> list[_Pending]:
+    def _after_reply(self, events: Sequence[Event], part: list[int], reply: Mapping[str, Any]) -> list[int]:
         """Count what one ``insert`` reply stored or rejected; return what to write again."""
         if reply.get("writeConcernError"):
             # Written but not confirmed as required: write again; duplicates count as stored.
@@ -214,7 +220,7 @@ class MongoExporter(EventExporter):
             self.counters.add("exported", len(part))
             return []
         failed_at: dict[int, Mapping[str, Any]] = {e.get("index", -1): e for e in errors}
-        retry: list[_Pending] = []
+        retry: list[int] = []
         stored = 0
         for index, item in enumerate(part):
             error = failed_at.get(index)
@@ -223,7 +229,8 @@ class MongoExporter(EventExporter):
             elif _is_transient_code(error.get("code")):
                 retry.append(item)
             else:
-                self.drop(item[0], "rejected", "event %r rejected by MongoDB: %s", item[0].name, error.get("errmsg"))
+                self.drop(events[item], "rejected", "event %r rejected by MongoDB: %s", events[item].name,
+                          error.get("errmsg"))  # fmt: skip
         self.counters.add("exported", stored)
         return retry
 
@@ -276,11 +283,12 @@ class _ReplyError(EventTrackingError):
         super().__init__(said + first)
 
 
-def _parts(pending: list[_Pending]) -> list[list[_Pending]]:
+def _parts(docs: _Docs, pending: list[int]) -> list[list[int]]:
     """``pending`` cut into ``insert`` commands a server takes: each under MongoDB's 16 MiB
     (a document alone can be that big: the command's own fields fit in pymongo's allowance) and
     at most MAX_WRITE_BATCH documents."""
-    return cut(pending, [len(doc.raw) + _ELEMENT_OVERHEAD for _, doc in pending], MAX_BSON_SIZE, MAX_WRITE_BATCH)
+    sizes = [len(docs[i].raw) + _ELEMENT_OVERHEAD for i in pending]  # type: ignore[union-attr]
+    return cut(pending, sizes, MAX_BSON_SIZE, MAX_WRITE_BATCH)
 
 
 MongoBackend = MongoExporter
