@@ -275,6 +275,20 @@ def test_a_batch_encoded_in_one_call_gives_each_events_document(batch, policy, t
             assert any(r[0] != "ok" for r in alone)  # left out only because another document failed
 
 
+def test_a_document_with_no_bson_form_sends_only_its_chunk_to_be_encoded_alone():
+    # Batches are encoded CHUNK documents per call: a NUL in a key (which only the encoder sees)
+    # fails its chunk's call, so that chunk's events come back None; the others keep their bytes.
+    n, bad = 3 * bson_fast.CHUNK + 5, bson_fast.CHUNK + 6
+    events = [Event("ev", 1_700_000_000_000_000_000 + i, {"c": 1}, {"bad\x00key" if i == bad else "n": i},
+                    event_id=f"{i:032x}") for i in range(n)]  # fmt: skip
+    got = bson_fast.encode_documents(events)
+    chunk = range(bson_fast.CHUNK, 2 * bson_fast.CHUNK)
+    assert [i for i, raw in enumerate(got) if raw is None] == list(chunk)
+    assert all(raw == bson_fast.encode_document(e) for e, raw in zip(events, got, strict=True) if raw is not None)
+    with pytest.raises(UnserializableEventError):
+        bson_fast.encode_document(events[bad])
+
+
 @PROFILE
 @given(time_ns=times)
 def test_format_time_ns_is_format_datetime(time_ns):

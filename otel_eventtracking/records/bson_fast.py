@@ -122,12 +122,13 @@ def encode_documents(
     include_trace_context: bool = True,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> list[bytes | None]:
-    """:func:`encode_document` of each native event of a batch, through one call of the encoder
-    (each call of ``bson.encode`` costs ~0.6 us before it writes a byte: half of a document's).
+    """:func:`encode_document` of each native event of a batch, CHUNK documents per call of the
+    encoder (each call of ``bson.encode`` costs ~0.6 us before it writes a byte: half of a
+    document's), the documents cut out of its bytes.
 
     ``None`` marks an event to encode alone: an upstream-form or rare shape, or one whose walk or
-    encoding raised (alone, it raises the error that names it). If any document of the batch has no
-    BSON form, every entry is ``None``: the encoder does not say which one it was."""
+    encoding raised (alone, it raises the error that names it). If a document of a chunk has no
+    BSON form, every entry of that chunk is ``None``: the encoder does not say which one it was."""
     drop, keep = walkers(BsonWalker, max_depth)
     walker = keep if policy == "str" else drop
     out: list[bytes | None] = [None] * len(events)
@@ -141,21 +142,35 @@ def encode_documents(
         except Exception:  # Rejected, a time out of range, a value whose conversion raises
             continue
         at.append(i)
-    if not docs:
-        return out
+        if len(docs) == CHUNK:
+            _cut_out(docs, at, out)
+            docs.clear()
+            at.clear()
+    if docs:
+        _cut_out(docs, at, out)
+    return out
+
+
+# Documents per encoder call: a chunk's dicts are freed before the next is built (fewer live
+# objects for the cyclic collector than a whole batch's), and a document with no BSON form sends
+# only its chunk's events to be encoded alone. The call's fixed cost is ~0.01 us a document.
+CHUNK = 64
+
+
+def _cut_out(docs: list[dict[str, Any]], at: list[int], out: list[bytes | None]) -> None:
+    """Encode ``docs`` in one call and put each document's bytes at its event's place in ``out``."""
     try:
         # {"d": [doc, ...]}: the int32 length, then the array's element (type, "d\0", its length),
         # then one element per document: its type byte, its index as a C string, the document.
         joined = bson.encode({"d": docs})
     except Exception:
-        return out
+        return
     pos = 11
     for i in at:
         pos = joined.index(0, pos + 1) + 1  # past the index's NUL: the document's int32 length
         end = pos + _unpack_i32(joined, pos)[0]
         out[i] = joined[pos:end]
         pos = end
-    return out
 
 
 def _common(event: Event, walker: Walker, keep: Walker, include_trace_context: bool) -> dict[str, Any]:
