@@ -143,7 +143,7 @@ class MongoExporter(EventExporter):
 
     # -- export ---------------------------------------------------------------------------------
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
-        # The batch in one encoder call; what it could not take is encoded alone, which names the problem.
+        # 64 documents to an encoder call; what it could not take is encoded alone, which names the problem.
         raws = encode_documents(events, policy=self.unserializable, include_trace_context=self.include_trace_context)
         docs: _Docs = [None] * len(events)
         for i, (event, raw) in enumerate(zip(events, raws, strict=True)):
