@@ -5,8 +5,8 @@ to ``bson.encode``. Here the one validating walk of ``_walk`` (``BsonWalker``: i
 as decimal strings, bytes kept, datetimes as aware UTC, NaN/infinities as strings) converts the
 data, or passes it as it is when it would only copy it; the context is walked once while events
 share it; the event time is a BSON date from ``time_ns`` (no datetime built); ``bson.encode`` (C)
-writes the dict. An exporter encodes a whole batch in one call (:func:`encode_documents`) and
-cuts the documents out of its bytes. Events with extra top-level keys or a name that is not a
+writes the dict. An exporter encodes a batch 64 documents to a call (:func:`encode_documents`)
+and cuts the documents out of its bytes. Events with extra top-level keys or a name that is not a
 ``str`` go through the whole dict (:func:`document`).
 """
 
