@@ -13,20 +13,28 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def first_part(sizes: Sequence[int], max_bytes: int, max_items: int = 0, start: int = 0) -> int:
+    """How many items from ``start`` the next part holds: as many as keep their ``sizes`` within
+    ``max_bytes`` and their count within ``max_items`` (0: no bound on either), at least one (an
+    item bigger than ``max_bytes`` alone gets a part of its own: callers reject those before)."""
+    total = 0
+    end = len(sizes)
+    for i in range(start, end):
+        size = sizes[i]
+        if i > start and ((max_bytes and total + size > max_bytes) or (max_items and i - start >= max_items)):
+            return i - start
+        total += size
+    return end - start
+
+
 def cut(items: Sequence[T], sizes: Sequence[int], max_bytes: int, max_items: int = 0) -> list[list[T]]:
-    """``items`` in order, in parts whose ``sizes`` add up to at most ``max_bytes`` and that hold at
-    most ``max_items`` each (0: no bound on either). An item bigger than ``max_bytes`` alone gets a
-    part of its own: callers reject those before (their servers would refuse them)."""
+    """``items`` in order, in the parts :func:`first_part` makes one after the other."""
     if (not max_bytes or sum(sizes) <= max_bytes) and (not max_items or len(items) <= max_items):
         return [list(items)]
-    parts: list[list[T]] = [[]]
-    total = 0
-    for item, size in zip(items, sizes, strict=True):
-        last = parts[-1]
-        if last and ((max_bytes and total + size > max_bytes) or (max_items and len(last) >= max_items)):
-            last = []
-            parts.append(last)
-            total = 0
-        last.append(item)
-        total += size
+    parts: list[list[T]] = []
+    start = 0
+    while start < len(items):
+        end = start + first_part(sizes, max_bytes, max_items, start)
+        parts.append(list(items[start:end]))
+        start = end
     return parts

@@ -20,7 +20,7 @@ from ..otel._sdk import LogRecordExportResult, Resource
 from ..records.normalize import UnserializablePolicy
 from ..records.otlp import wire_record
 from ..records.otlp_wire import RECORD_OVERHEAD, LogsRequestEncoder, WireEncodeError
-from ._parts import cut
+from ._parts import first_part
 from .base import FAILURE, SUCCESS, EventExporter
 from .otlp_transport import OTLPLogTransport, resolve_protocol
 from .retry import RetryPolicy, with_retries
@@ -128,7 +128,7 @@ class OTLPExporter(EventExporter):
                 pending, sizes = self._without_oversize(pending, sizes, room)
                 if not pending:
                     break
-            part = cut(pending, sizes, room)[0]
+            part = pending[: first_part(sizes, room)]  # only the next request: the limit may drop
             try:
                 delivered = self._send(self.encoder.assemble([record for _, record in part]), len(part))
             except _TooLarge as refused:
