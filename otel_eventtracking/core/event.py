@@ -18,7 +18,7 @@ import datetime as _dt
 import itertools
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..otel import _sdk
@@ -47,6 +47,9 @@ def _id_space() -> Iterator[str]:
 
 
 _ids = _id_space()
+# The last (span, its valid context or None) resolved: a span's context never changes. One tuple,
+# read and replaced whole (threads); it keeps that one span object alive until the next.
+_last_span: tuple[Any, Any] = (None, None)
 
 
 def _new_id_space() -> None:
@@ -54,14 +57,34 @@ def _new_id_space() -> None:
     _ids = _id_space()
 
 
+def _hook_fork() -> None:
+    """Renew the id space in forked children: registered on first use, not at import."""
+    global _fork_hooked
+    _fork_hooked = True
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_new_id_space)
+
+
 def new_event_id() -> str:
     """A fresh event id (32 hex digits); the id space is renewed in a forked child."""
-    global _fork_hooked
-    if not _fork_hooked:  # registered on first use, not at import
-        _fork_hooked = True
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=_new_id_space)
+    if not _fork_hooked:
+        _hook_fork()
     return next(_ids)
+
+
+def event_ids(events: Iterable[Event]) -> list[str]:
+    """Each event's :attr:`Event.event_id`, made now for those without one: one pass for a batch."""
+    if not _fork_hooked:
+        _hook_fork()
+    ids = _ids
+    out: list[str] = []
+    append = out.append
+    for event in events:
+        event_id = event._id
+        if event_id is None:
+            event_id = event._id = next(ids)
+        append(event_id)
+    return out
 
 
 def snapshot(value: Any, _depth: int = 0) -> Any:
@@ -201,10 +224,16 @@ class Event:
     @property
     def span_context(self) -> _sdk.SpanContext | None:
         """The trace/span ids active at emit time, or None outside a (valid) span."""
+        global _last_span
         span = self._span
         if span is None or isinstance(span, _sdk.SpanContext):
             return span
-        sc = _sdk.valid_span_context(span)
+        last = _last_span
+        if last[0] is span:  # the events of a request share its span: resolved once for all of them
+            sc = last[1]
+        else:
+            sc = _sdk.valid_span_context(span)
+            _last_span = (span, sc)
         self._span = sc  # resolved once; also lets the span object be freed
         return sc
 

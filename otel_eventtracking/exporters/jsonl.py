@@ -22,7 +22,8 @@ from ..exceptions import EventTrackingError, ImproperlyConfigured
 from ..otel._sdk import LogRecordExportResult
 from ..pipeline.locks import fork_safe_lock
 from ..records.json import json_line, line_encoder
-from ..records.normalize import UnserializablePolicy
+from ..records.json_lines import encode_lines
+from ..records.normalize import DEFAULT_MAX_DEPTH, UnserializablePolicy, counting_collisions
 from .base import FAILURE, SUCCESS, EventExporter, formatter
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,7 @@ class JsonLinesExporter(EventExporter):
         self._file = _AppendFile(self.path)
         return self._file
 
-    def _write_file(self, lines: list[str]) -> int:
+    def _write_file(self, lines: list[bytes]) -> int:
         """Write ``lines`` to the file, rotating between lines; _PartialWrite says how far it got."""
         written = 0
         try:
@@ -220,7 +221,7 @@ class JsonLinesExporter(EventExporter):
             chunk: list[bytes] = []
             size = file.size
             for line in lines:
-                data = line.encode("utf-8") + b"\n"
+                data = line + b"\n"
                 if self.max_bytes and size and size + len(data) > self.max_bytes:
                     if chunk:
                         file.write(b"".join(chunk))
@@ -238,8 +239,8 @@ class JsonLinesExporter(EventExporter):
             raise _PartialWrite(written, exc) from exc
         return len(lines)
 
-    def _write_stream(self, target: IO[str], lines: list[str]) -> int:
-        target.write("\n".join(lines) + "\n")
+    def _write_stream(self, target: IO[str], lines: list[bytes]) -> int:
+        target.write(b"\n".join(lines).decode("utf-8") + "\n")
         target.flush()
         if self.fsync and hasattr(target, "fileno"):
             os.fsync(target.fileno())
@@ -250,9 +251,27 @@ class JsonLinesExporter(EventExporter):
         return line_encoder(compact=True, policy=self.unserializable, include_trace=self.include_trace_context,
                             include_event_id=True)  # fmt: skip
 
-    def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
+    def _lines(self, events: Sequence[Event]) -> list[bytes]:
+        """The batch's lines (UTF-8, no newline): a batch at a time where ``format`` is this class's,
+        else event by event; an event that cannot be written is dropped, counted and logged."""
         encode = formatter(self, JsonLinesExporter, self._line_encoder)
-        lines = [line for _, line in self.convert_each(events, encode)]
+        cls = type(self)
+        if cls.format is not JsonLinesExporter.format or cls._line_encoder is not JsonLinesExporter._line_encoder:
+            return [line.encode("utf-8") for _, line in self.convert_each(events, encode)]
+        with counting_collisions(self._collided):
+            fast = encode_lines(events, (self.unserializable, self.include_trace_context, True, DEFAULT_MAX_DEPTH))
+        if None not in fast:
+            return fast  # type: ignore[return-value]
+        lines: list[bytes] = []
+        for event, line in zip(events, fast, strict=True):
+            if line is None:  # written alone, or dropped with the error that names the problem
+                line = next((text.encode("utf-8") for _, text in self.convert_each((event,), encode)), None)
+            if line is not None:
+                lines.append(line)
+        return lines
+
+    def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
+        lines = self._lines(events)
         if not lines:
             return SUCCESS
         with self._lock:

@@ -101,6 +101,11 @@ _collision_sink: contextvars.ContextVar[Callable[[str], None] | None] = contextv
 )
 
 
+def collision_sink() -> Callable[[str], None] | None:
+    """Where renamed colliding keys are reported now (the innermost :func:`counting_collisions`)."""
+    return _collision_sink.get()
+
+
 @contextmanager
 def counting_collisions(callback: Callable[[str], None]) -> Iterator[None]:
     """Within this block, renamed colliding keys (see :func:`resolve_collisions`) are reported to
