@@ -254,14 +254,15 @@ class JsonLinesExporter(EventExporter):
     def _lines(self, events: Sequence[Event]) -> list[bytes]:
         """The batch's lines (UTF-8, no newline): a batch at a time where ``format`` is this class's,
         else event by event; an event that cannot be written is dropped, counted and logged."""
-        encode = formatter(self, JsonLinesExporter, self._line_encoder)
         cls = type(self)
         if cls.format is not JsonLinesExporter.format or cls._line_encoder is not JsonLinesExporter._line_encoder:
+            encode = formatter(self, JsonLinesExporter, self._line_encoder)
             return [line.encode("utf-8") for _, line in self.convert_each(events, encode)]
         with counting_collisions(self._collided):
             fast = encode_lines(events, (self.unserializable, self.include_trace_context, True, DEFAULT_MAX_DEPTH))
         if None not in fast:
             return fast  # type: ignore[return-value]
+        encode = self._line_encoder()  # this class's format, for the events the batch path left out
         lines: list[bytes] = []
         for event, line in zip(events, fast, strict=True):
             if line is None:  # written alone, or dropped with the error that names the problem

@@ -154,6 +154,15 @@ def encode_record(
     return _dump(_record, (items, event_name, policy, str_policy_keys, max_depth), compact)
 
 
+def as_json_dumps_escapes(out: bytes) -> bytes:
+    """orjson's UTF-8 output with non-ASCII text and DEL escaped as ``json.dumps`` escapes them."""
+    if not out.isascii():  # the C codec scans; the handler runs once per non-ASCII run
+        out = out.decode("utf-8").encode("ascii", _ESCAPE)
+    if b"\x7f" in out:  # DEL is ASCII, but json.dumps escapes it
+        out = out.replace(b"\x7f", b"\\u007f")
+    return out
+
+
 def _dump(build: Callable[..., dict[str, Any]], args: tuple[Any, ...], compact: bool, raw_ok: bool = True) -> str:
     """``records.json.dumps(build(Walker, *args))``; orjson writes compact records it can write exactly.
 
@@ -166,11 +175,7 @@ def _dump(build: Callable[..., dict[str, Any]], args: tuple[Any, ...], compact: 
         except _OrjsonError:
             pass  # ints beyond 64 bits, lone surrogates, nesting past 255...: the stdlib writes them
         else:
-            if not out.isascii():  # the C codec scans; the handler runs once per non-ASCII run
-                out = out.decode("utf-8").encode("ascii", _ESCAPE)
-            if b"\x7f" in out:  # DEL is ASCII, but json.dumps escapes it
-                out = out.replace(b"\x7f", b"\\u007f")
-            return out.decode("ascii")
+            return as_json_dumps_escapes(out).decode("ascii")
     record = build(Walker, *args)
     return _STD_COMPACT(record) if compact else _STD_SPACED(record)
 

@@ -29,7 +29,8 @@ def encode_lines(events: Sequence[Event], options: tuple[str, bool, bool, int]) 
     """
     if json_fast._orjson_dumps is None:  # pragma: no cover - a core dependency
         return [None] * len(events)
-    outer, renamed = collision_sink(), list[str]()
+    outer = collision_sink()
+    renamed: list[str] = []
     with counting_collisions(renamed.append):
         return _encode_lines(events, options, renamed, outer)
 
@@ -44,8 +45,6 @@ def _encode_lines(events: Sequence[Event], options: tuple[str, bool, bool, int],
     lo, hi, prefix = json_fast._second
     context: Any = _NO_CONTEXT
     fragment: Any = None
-    last_span: Any = None
-    trace_ids = ("", "")
     out: list[bytes | None] = []
     append = out.append
     ids: list[Any] = event_ids(events) if include_event_id else [None] * len(events)
@@ -77,9 +76,7 @@ def _encode_lines(events: Sequence[Event], options: tuple[str, bool, bool, int],
             if include_trace:
                 span = event.span_context
                 if span is not None:
-                    if span is not last_span:
-                        trace_ids, last_span = span_hex_ids(span), span
-                    record["trace_id"], record["span_id"] = trace_ids
+                    record["trace_id"], record["span_id"] = span_hex_ids(span)  # cached per span context
             line = dumps(record)
         except Exception:  # Rejected, orjson's refusal, a hostile value: the per-event path says which
             renamed.clear()
@@ -90,10 +87,8 @@ def _encode_lines(events: Sequence[Event], options: tuple[str, bool, bool, int],
                 for path in renamed:
                     outer(path)
             renamed.clear()
-        if not line.isascii():
-            line = line.decode("utf-8").encode("ascii", json_fast._ESCAPE)
-        if b"\x7f" in line:
-            line = line.replace(b"\x7f", b"\\u007f")
+        if not line.isascii() or b"\x7f" in line:  # rare: the call only then
+            line = json_fast.as_json_dumps_escapes(line)
         append(line)
     return out
 
