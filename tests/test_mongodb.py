@@ -142,3 +142,38 @@ def test_a_batch_over_16_mib_is_written_in_several_insert_commands(mongo):
     assert sorted(d["name"] for d in _collection(mongo, name).find({}, {"name": 1})) == [
         "big.0", "big.1", "big.2", "small"]  # fmt: skip
     assert sum(started) == 4 and len(started) >= 2 and exporter.counters.snapshot() == {"exported": 4}
+
+
+def test_documents_go_to_pymongo_as_raw_documents_and_read_as_mappings(mongo, monkeypatch):
+    # The batch path hands pymongo StoredDocument objects (bson's raw-document marker and the
+    # bytes), not RawBSONDocument: the server must receive the same bytes either way, and a
+    # command listener reading the insert sees mappings, as it would with RawBSONDocument.
+    from otel_eventtracking.exporters import _raw_bson
+
+    assert _raw_bson._AS_RAW  # the installed pymongo takes them: the path CI measures and tests
+    seen: list[dict] = []
+
+    class Reader(pymongo.monitoring.CommandListener):
+        def started(self, event):
+            if event.command_name == "insert":
+                seen.extend(dict(doc) for doc in event.command["documents"])
+
+        def succeeded(self, event):
+            pass
+
+        def failed(self, event):
+            pass
+
+    name = f"c{uuid.uuid4().hex[:8]}"
+    exporter = MongoExporter(uri=mongo.uri, database="eventtracking_tests", collection=name, create_indexes=False,
+                             extra={"event_listeners": [Reader()]})  # fmt: skip
+    raw = _collection(mongo, name).with_options(codec_options=CodecOptions(document_class=RawBSONDocument))
+    for as_raw in (True, False):
+        monkeypatch.setattr(_raw_bson, "_AS_RAW", as_raw)
+        events = [Event("ev", 1_700_000_000_000_000_000 + i, {"c": 1}, {"n": i, "none": None}) for i in range(3)]
+        assert exporter.export_events(events) is SUCCESS
+        stored = {doc["_id"]: doc.raw for doc in raw.find({"_id": {"$in": [e.event_id for e in events]}})}
+        assert stored == {e.event_id: exporter.encode(e, fast=False).raw for e in events}
+    assert [doc["data"]["n"] for doc in seen] == [0, 1, 2, 0, 1, 2]
+    docs, missing = _raw_bson.stored_documents([b"\x05\x00\x00\x00\x00", None, bytes(9)], 8)
+    assert missing == [1, 2] and dict(docs[0]) == {} and docs[1:] == [None, None]

@@ -20,6 +20,7 @@ from ..records.bson import mongo_document
 from ..records.bson_fast import encode_document, encode_documents
 from ..records.normalize import UnserializablePolicy
 from ._parts import cut
+from ._raw_bson import StoredDocument, stored_documents
 from .base import FAILURE, SUCCESS, EventExporter
 from .retry import RetryPolicy
 
@@ -47,7 +48,7 @@ _TRANSIENT = (mongo_errors.AutoReconnect, mongo_errors.ConnectionFailure, mongo_
 # A batch in flight: its events, their documents (None: dropped) and the positions still to store.
 # Positions, not (event, document) pairs: an int is no work for the cyclic garbage collector, a
 # tuple per event is (every object a batch keeps alive brings its next run closer).
-_Docs = list[RawBSONDocument | None]
+_Docs = list[RawBSONDocument | StoredDocument | None]
 
 
 def _is_transient_code(code: object) -> bool:
@@ -143,27 +144,22 @@ class MongoExporter(EventExporter):
 
     # -- export ---------------------------------------------------------------------------------
     def export_events(self, events: Sequence[Event]) -> LogRecordExportResult:
-        # 64 documents to an encoder call; what it could not take is encoded alone, which names the problem.
+        # The batch path first; what it could not take is encoded alone, which names the problem.
         raws = encode_documents(events, policy=self.unserializable, include_trace_context=self.include_trace_context)
-        docs: _Docs = [None] * len(events)
-        for i, (event, raw) in enumerate(zip(events, raws, strict=True)):
-            try:
-                docs[i] = self.encode(event) if raw is None else _checked(raw)
-            except UnserializableEventError as exc:
-                self.drop(event, "unserializable", "event %r not stored: %s", event.name, exc)
-            except _Oversize as exc:
-                self.drop(event, "oversize", "event %r not stored: %d bytes is over MongoDB's 16 MiB", event.name,
-                          exc.size)  # fmt: skip
-            except Exception as exc:  # a value whose conversion raises: poison, alone
-                self.drop(event, "poison", "event %r not stored: building its document raised %r", event.name, exc)
-        pending = [i for i, doc in enumerate(docs) if doc is not None]
+        docs: _Docs
+        docs, missing = stored_documents(raws, MAX_BSON_SIZE)
+        for i in missing:
+            alone = docs[i] = self._alone(events[i], raws[i])
+            raws[i] = b"" if alone is None else bytes(alone.raw)
+        sizes = [len(raw) for raw in raws if raw is not None]  # every entry is bytes by now
+        pending = [i for i, doc in enumerate(docs) if doc is not None] if missing else list(range(len(docs)))
         if not pending:
             return SUCCESS
         self._ensure_indexes()
         waits = self.retry.waits(self._stop)
         maybe_sent = False  # a request that broke after it left: the server may hold some of it
         while True:
-            pending, error = self._insert(events, docs, pending)
+            pending, error = self._insert(events, docs, sizes, pending)
             if not pending:
                 return SUCCESS
             maybe_sent = maybe_sent or not isinstance(error, mongo_errors.ServerSelectionTimeoutError)
@@ -177,8 +173,23 @@ class MongoExporter(EventExporter):
                     len(pending), self.retry.window, error)  # fmt: skip
         return FAILURE
 
+    def _alone(self, event: Event, raw: bytes | None) -> RawBSONDocument | None:
+        """The document of an event the batch path left out (or found too big); None: dropped, counted."""
+        try:
+            if raw is not None:
+                raise _Oversize(len(raw))
+            return self.encode(event)
+        except UnserializableEventError as exc:
+            self.drop(event, "unserializable", "event %r not stored: %s", event.name, exc)
+        except _Oversize as exc:
+            self.drop(event, "oversize", "event %r not stored: %d bytes is over MongoDB's 16 MiB", event.name,
+                      exc.size)  # fmt: skip
+        except Exception as exc:  # a value whose conversion raises: poison, alone
+            self.drop(event, "poison", "event %r not stored: building its document raised %r", event.name, exc)
+        return None
+
     def _insert(
-        self, events: Sequence[Event], docs: _Docs, pending: list[int]
+        self, events: Sequence[Event], docs: _Docs, sizes: list[int], pending: list[int]
     ) -> tuple[list[int], BaseException | None]:
         """One attempt at every part of the batch; returns what is left to retry and the last error.
 
@@ -189,7 +200,7 @@ class MongoExporter(EventExporter):
         error: BaseException | None = None
         collection = self.collection  # read per batch: replacing the attribute redirects the writes
         concern = collection.write_concern.document
-        parts = _parts(docs, pending)
+        parts = _parts(sizes, pending)
         for number, part in enumerate(parts):
             try:
                 command = {"insert": collection.name, "documents": [docs[i] for i in part], "ordered": False}
@@ -283,12 +294,13 @@ class _ReplyError(EventTrackingError):
         super().__init__(said + first)
 
 
-def _parts(docs: _Docs, pending: list[int]) -> list[list[int]]:
+def _parts(sizes: list[int], pending: list[int]) -> list[list[int]]:
     """``pending`` cut into ``insert`` commands a server takes: each under MongoDB's 16 MiB
     (a document alone can be that big: the command's own fields fit in pymongo's allowance) and
-    at most MAX_WRITE_BATCH documents."""
-    sizes = [len(docs[i].raw) + _ELEMENT_OVERHEAD for i in pending]  # type: ignore[union-attr]
-    return cut(pending, sizes, MAX_BSON_SIZE, MAX_WRITE_BATCH)
+    at most MAX_WRITE_BATCH documents. ``sizes``: each document's bytes, by position."""
+    if len(pending) <= MAX_WRITE_BATCH and sum(sizes) + _ELEMENT_OVERHEAD * len(sizes) <= MAX_BSON_SIZE:
+        return [pending]  # the usual batch: one command, no per-document sizes to add up
+    return cut(pending, [sizes[i] + _ELEMENT_OVERHEAD for i in pending], MAX_BSON_SIZE, MAX_WRITE_BATCH)
 
 
 MongoBackend = MongoExporter
