@@ -413,6 +413,25 @@ def test_data_passed_as_it_is_is_stored_as_the_walk_stores_it(data, policy):
     assert ("ok", got[1]) == alone[1] if got[1] is not None else alone[1][0] != "ok"
 
 
+@pytest.mark.parametrize(
+    "data",
+    [{"f": 1e-5}, {"l": [1.5, [1e16]]}, {"f": -1.5e-300}, {"n": math.nan}, {"i": -math.inf}, {"none": None},
+     {"s": "2e5 null"}, {"u": uuid.UUID(int=7)}, {"e": Level.LOW}, {"m": Mode.A}, {"c": Color.BOX}, {"t": (1, (2,))},
+     {"f": orjson.Fragment(b"1")}, {"i": 2**64 - 1}, {"k": "\x7f\u00e9\u2028"}, nested(100), nested(101)],
+    ids=["small-float", "big-float", "tiny-float", "nan", "-inf", "none", "looks-like", "uuid", "int-enum",
+         "str-enum", "tuple-enum", "tuples", "fragment", "int-2**64-1", "escapes", "depth-limit", "past-depth-limit"],
+)  # fmt: skip
+@pytest.mark.parametrize("policy", ["drop", "str"])
+def test_a_batch_line_of_values_orjson_writes_its_own_way_is_the_exporters_line(data, policy):
+    # Values orjson writes otherwise than json.dumps (NaN, floats it spells without an exponent,
+    # enums, UUIDs, its Fragment) must still come out of the batch path as the exporter's line.
+    exporter = JsonLinesExporter(unserializable=policy)
+    event = Event("ev", 1_700_000_000_000_000_000, {"c": 1}, data, SPAN_CONTEXT, event_id="0" * 32)
+    (line,) = json_lines.encode_lines([event], (policy, True, True, 100))
+    expected = outcome(lambda: exporter.format(event))
+    assert ("ok", line.decode("ascii")) == expected if line is not None else expected[0] != "ok"
+
+
 SPAN_CONTEXT = SpanContext(0x5B8AA5A2D2C872E8321CF37308D69DF2, 0x051581BF3CB55C13, is_remote=False)
 
 

@@ -158,7 +158,7 @@ def as_json_dumps_escapes(out: bytes) -> bytes:
     """orjson's UTF-8 output with non-ASCII text and DEL escaped as ``json.dumps`` escapes them."""
     if not out.isascii():  # the C codec scans; the handler runs once per non-ASCII run
         out = out.decode("utf-8").encode("ascii", _ESCAPE)
-    if b"\x7f" in out:  # DEL is ASCII, but json.dumps escapes it
+    if 0x7F in out:  # DEL is ASCII, but json.dumps escapes it (an int needle: a memchr, no exception)
         out = out.replace(b"\x7f", b"\\u007f")
     return out
 

@@ -87,7 +87,7 @@ def _encode_lines(events: Sequence[Event], options: tuple[str, bool, bool, int],
                 for path in renamed:
                     outer(path)
             renamed.clear()
-        if not line.isascii() or b"\x7f" in line:  # rare: the call only then
+        if not line.isascii() or 0x7F in line:  # rare: the call only then (an int needle: no exception)
             line = json_fast.as_json_dumps_escapes(line)
         append(line)
     return out
