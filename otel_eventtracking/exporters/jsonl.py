@@ -220,8 +220,7 @@ class JsonLinesExporter(EventExporter):
             file = self._open_file()
             chunk: list[bytes] = []
             size = file.size
-            for line in lines:
-                data = line + b"\n"
+            for data in lines:
                 if self.max_bytes and size and size + len(data) > self.max_bytes:
                     if chunk:
                         file.write(b"".join(chunk))
@@ -240,7 +239,7 @@ class JsonLinesExporter(EventExporter):
         return len(lines)
 
     def _write_stream(self, target: IO[str], lines: list[bytes]) -> int:
-        target.write(b"\n".join(lines).decode("utf-8") + "\n")
+        target.write(b"".join(lines).decode("utf-8"))
         target.flush()
         if self.fsync and hasattr(target, "fileno"):
             os.fsync(target.fileno())
@@ -252,12 +251,12 @@ class JsonLinesExporter(EventExporter):
                             include_event_id=True)  # fmt: skip
 
     def _lines(self, events: Sequence[Event]) -> list[bytes]:
-        """The batch's lines (UTF-8, no newline): a batch at a time where ``format`` is this class's,
+        """The batch's lines (UTF-8, each with its newline): a batch at a time where ``format`` is this class's,
         else event by event; an event that cannot be written is dropped, counted and logged."""
         cls = type(self)
         if cls.format is not JsonLinesExporter.format or cls._line_encoder is not JsonLinesExporter._line_encoder:
             encode = formatter(self, JsonLinesExporter, self._line_encoder)
-            return [line.encode("utf-8") for _, line in self.convert_each(events, encode)]
+            return [(line + "\n").encode("utf-8") for _, line in self.convert_each(events, encode)]
         with counting_collisions(self._collided):
             fast = encode_lines(events, (self.unserializable, self.include_trace_context, True, DEFAULT_MAX_DEPTH))
         if None not in fast:
@@ -266,7 +265,7 @@ class JsonLinesExporter(EventExporter):
         lines: list[bytes] = []
         for event, line in zip(events, fast, strict=True):
             if line is None:  # written alone, or dropped with the error that names the problem
-                line = next((text.encode("utf-8") for _, text in self.convert_each((event,), encode)), None)
+                line = next(((text + "\n").encode("utf-8") for _, text in self.convert_each((event,), encode)), None)
             if line is not None:
                 lines.append(line)
         return lines

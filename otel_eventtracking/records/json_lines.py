@@ -1,7 +1,7 @@
 """JSON lines of a batch at a time: the JSON lines exporter's fast path.
 
 Each line is the text of ``json_fast.encode_event_with(event, options, compact=True)``, as
-bytes; what that function looks up per event (the walkers, the context's orjson fragment, the
+bytes, with its newline; what that function looks up per event (the walkers, the context's orjson fragment, the
 second of the timestamp, the trace ids, the event id) is looked up once per batch here. An event
 this path cannot write exactly comes back None: the exporter writes it alone, or drops it with
 the error that names the problem.
@@ -19,8 +19,8 @@ from .normalize import collision_sink, counting_collisions
 
 
 def encode_lines(events: Sequence[Event], options: tuple[str, bool, bool, int]) -> list[bytes | None]:
-    """Compact JSON lines of a batch, as bytes (no newline): ``encode_event_with(event, options,
-    True)`` encoded, for each event it can write. None: that event goes to the per-event path
+    """Compact JSON lines of a batch, as bytes ending in a newline: ``encode_event_with(event,
+    options, True)`` encoded, for each event it can write. None: that event goes to the per-event path
     (an upstream form, extra keys, a name or id that is not a str, a value the walk rejects or
     orjson refuses), which writes it or raises the error that names the problem.
 
@@ -89,7 +89,11 @@ def _encode_lines(events: Sequence[Event], options: tuple[str, bool, bool, int],
             renamed.clear()
         if not line.isascii() or 0x7F in line:  # rare: the call only then (an int needle: no exception)
             line = json_fast.as_json_dumps_escapes(line)
-        append(line)
+        # With its newline: a copy of its own size. orjson's bytes each hold a 1 KiB malloc block,
+        # and a batch of them alive until the write made the worker thread's malloc arena grow and
+        # be trimmed back every batch (~39,000 page faults per 100,000 events, ~1 us/event of
+        # kernel time); the copy lives in Python's allocator, and orjson's block is reused at once.
+        append(line + b"\n")
     return out
 
 
