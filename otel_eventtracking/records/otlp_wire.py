@@ -346,15 +346,22 @@ class LogsRequestEncoder:
         """The ``ExportLogsServiceRequest`` around records from :meth:`encode_record` (b"" if none)."""
         if not encoded_records:
             return _EMPTY
-        parts = [self._scope_field]
+        # One join, the lengths added up first: a request of 2048 records is ~600 KiB, and each
+        # copy of it (a message built, then wrapped) is memory mapped and unmapped again.
+        parts = [_EMPTY, self._resource_field, _EMPTY, self._scope_field]
+        scope_logs = len(self._scope_field) + len(self._scope_tail)
         for rec in encoded_records:
             n = len(rec)
-            parts.append(b"\x12" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n)))
+            head = b"\x12" + (_V[n] if n < _VARINT_TABLE_SIZE else _varint_slow(n))  # ScopeLogs.log_records
+            parts.append(head)
             parts.append(rec)
+            scope_logs += len(head) + n
         parts.append(self._scope_tail)
-        scope_logs = b"".join(parts)
-        resource_logs = self._resource_field + _ld(b"\x12", scope_logs) + self._resource_tail
-        return _ld(b"\x0a", resource_logs)
+        parts.append(self._resource_tail)
+        parts[2] = b"\x12" + _varint(scope_logs)  # ResourceLogs.scope_logs
+        resource_logs = len(self._resource_field) + len(parts[2]) + scope_logs + len(self._resource_tail)
+        parts[0] = b"\x0a" + _varint(resource_logs)  # ExportLogsServiceRequest.resource_logs
+        return b"".join(parts)
 
     def encode(self, records: Sequence[WireRecord]) -> bytes:
         """The whole request; the first bad record raises :class:`WireEncodeError` with its index."""
