@@ -5,9 +5,8 @@ and its bytes are in ``raw``: that is how it sends a ``RawBSONDocument``. A ``Ra
 costs more than its bytes: its constructor re-reads the document's length and checks codec
 options, and ``raw`` is a Python property the encoder calls (together ~0.4 us a document, ~5% of
 an event's cost to MongoDB). :class:`StoredDocument` is the marker, a ``raw`` slot and a mapping
-view for whoever reads it (a command listener). If a
-pymongo release encodes it differently from a ``RawBSONDocument`` (checked once, at import),
-``RawBSONDocument`` is used.
+view for whoever reads it (a command listener). If a pymongo release encodes it differently from
+a ``RawBSONDocument`` (checked once, at import), ``RawBSONDocument`` is used.
 """
 
 from __future__ import annotations
@@ -74,18 +73,13 @@ def stored_documents(raws: Sequence[bytes | None], max_size: int) -> tuple[list[
     those Nones (``None in documents`` would call each mapping's Python ``__eq__``)."""
     out: list[Any] = [None] * len(raws)
     missing: list[int] = []
-    if not _AS_RAW:
-        for i, raw in enumerate(raws):
-            if raw is not None and len(raw) <= max_size:
-                out[i] = RawBSONDocument(raw)
-            else:
-                missing.append(i)
-        return out, missing
     new, cls = object.__new__, StoredDocument
     for i, raw in enumerate(raws):
-        if raw is not None and len(raw) <= max_size:
+        if raw is None or len(raw) > max_size:
+            missing.append(i)
+        elif _AS_RAW:
             doc = out[i] = new(cls)  # what StoredDocument(raw) makes, without a Python __init__ call
             doc.raw = raw
         else:
-            missing.append(i)
+            out[i] = RawBSONDocument(raw)
     return out, missing

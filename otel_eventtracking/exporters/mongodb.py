@@ -151,7 +151,7 @@ class MongoExporter(EventExporter):
         for i in missing:
             alone = docs[i] = self._alone(events[i], raws[i])
             raws[i] = b"" if alone is None else bytes(alone.raw)
-        sizes = [len(raw) for raw in raws if raw is not None]  # every entry is bytes by now
+        sizes = [len(raw or b"") for raw in raws]  # by position: every entry is bytes by now
         pending = [i for i, doc in enumerate(docs) if doc is not None] if missing else list(range(len(docs)))
         if not pending:
             return SUCCESS
@@ -174,11 +174,10 @@ class MongoExporter(EventExporter):
         return FAILURE
 
     def _alone(self, event: Event, raw: bytes | None) -> RawBSONDocument | None:
-        """The document of an event the batch path left out (or found too big); None: dropped, counted."""
+        """The document of an event the batch path left out (or whose ``raw`` it found too big:
+        ``_checked`` says so); None: dropped, counted."""
         try:
-            if raw is not None:
-                raise _Oversize(len(raw))
-            return self.encode(event)
+            return self.encode(event) if raw is None else _checked(raw)
         except UnserializableEventError as exc:
             self.drop(event, "unserializable", "event %r not stored: %s", event.name, exc)
         except _Oversize as exc:

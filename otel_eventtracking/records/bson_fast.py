@@ -40,6 +40,9 @@ _pack_i64 = struct.Struct("<q").pack
 # Event times (in microseconds) that a datetime can hold: beyond them ``Event.timestamp`` raises.
 _US_MIN = (_dt.datetime.min.replace(tzinfo=_dt.UTC) - _EPOCH) // _MICRO
 _US_MAX = (_dt.datetime.max.replace(tzinfo=_dt.UTC) - _EPOCH) // _MICRO
+# The same range in nanoseconds: _US_MIN <= time_ns // 1000 <= _US_MAX.
+_NS_MIN = _US_MIN * 1000
+_NS_END = (_US_MAX + 1) * 1000
 
 
 # The last (milliseconds, DatetimeMS) made: events of a batch often share their millisecond, and
@@ -51,7 +54,7 @@ _last_ms: tuple[int, DatetimeMS] = (0, DatetimeMS(0))
 def _millis(time_ns: Any) -> int | None:
     """An event time in BSON's milliseconds (``bson`` floors a datetime's); None if a datetime
     cannot hold it (``Event.timestamp`` raises: the reference's error)."""
-    if type(time_ns) is int and _US_MIN <= time_ns // 1000 <= _US_MAX:
+    if type(time_ns) is int and _NS_MIN <= time_ns < _NS_END:  # _join_chunk inlines this test
         return time_ns // 1_000_000
     return None
 
@@ -244,9 +247,6 @@ class _Parts:
 
 
 _UNSET = object()
-# Event times (ns) whose microseconds a datetime can hold: _US_MIN <= time_ns // 1000 <= _US_MAX.
-_NS_MIN = _US_MIN * 1000
-_NS_END = (_US_MAX + 1) * 1000
 _NAMES_KEPT = 4096  # distinct event names whose element a batch keeps
 
 
@@ -287,7 +287,7 @@ def _join_chunk(
                     continue
         event = events[i]
         time_ns = event.time_ns
-        if type(time_ns) is not int or not _NS_MIN <= time_ns < _NS_END:
+        if type(time_ns) is not int or not _NS_MIN <= time_ns < _NS_END:  # _millis, without a call
             continue  # alone, it raises the reference's error
         ms = time_ns // 1_000_000
         if ms != last_ms:
