@@ -393,10 +393,11 @@ def nested(levels: int) -> dict[str, Any]:
     "data",
     [{"n": math.nan}, {"l": [1.5, [math.inf]]}, {"m": -math.inf, "none": None}, {"none": None, "neg": -1, "c": "\x7f"},
      {"u": uuid.UUID(int=7)}, {"e": Level.LOW}, {"e": Level.HIGH}, {"m": Mode.A}, {"c": Color.BOX}, {"t": (1, (2, 3))},
-     {"f": orjson.Fragment(b"1")}, {"i": 2**63}, {"i": 2**64 - 1}, nested(5), nested(6), nested(3)],
+     {"f": orjson.Fragment(b"1")}, {"i": 2**63}, {"i": 2**64 - 1}, nested(5), nested(6), nested(3),
+     {"k": [[[[Level.LOW]]]]}, {"k": [[[Mode.A]]]}],
     ids=["nan", "inf-in-list", "-inf-and-null", "null-and-0xff-bytes", "uuid", "int-enum", "huge-int-enum",
          "str-enum", "tuple-enum", "tuples", "fragment", "int-2**63", "int-2**64-1", "depth-limit",
-         "past-depth-limit", "short-and-deep"],
+         "past-depth-limit", "short-and-deep", "enum-at-depth-limit", "enum-within-depth-limit"],
 )  # fmt: skip
 @pytest.mark.parametrize("policy", ["drop", "str"])
 def test_data_passed_as_it_is_is_stored_as_the_walk_stores_it(data, policy):

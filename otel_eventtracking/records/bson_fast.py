@@ -199,14 +199,16 @@ def _data_as_is(data: dict[Any, Any], max_depth: int) -> bool:
     Of those the walk changes: tuples (a list: the same BSON array); int and str enums (their
     value: what BSON writes of them); NaN and infinities (strings): the caller checks the BSON
     for them (a non-finite double always holds a byte 0x7F or 0xFF). BSON refuses other enums,
-    UUIDs, Fragments and ints past int64: the caller then walks its chunk. Each level of nesting
-    puts a ``{`` or ``[`` in orjson's text and takes two bytes of it: a text shorter than twice
-    ``max_depth``, or with fewer brackets, is not nested deeper than the walk allows."""
+    UUIDs, Fragments and ints past int64: the caller then walks its chunk. Depth: the walk
+    refuses a container, and a value that is not an exact scalar (an int enum), at depth
+    ``max_depth``, which is inside ``max_depth`` containers. Each container puts a ``{`` or ``[``
+    in orjson's text and takes two bytes of it: a text shorter than twice ``max_depth``, or with
+    fewer brackets than ``max_depth``, holds nothing that deep."""
     try:
         text = _orjson_dumps(data, None, _REFUSE)
     except Exception:  # orjson.JSONEncodeError, or a value that raised: the walk says what it is
         return False
-    return len(text) < 2 * (max_depth + 1) or text.count(b"{") + text.count(b"[") <= max_depth
+    return len(text) < 2 * max_depth or text.count(b"{") + text.count(b"[") < max_depth
 
 
 class _Parts:
